@@ -1,0 +1,297 @@
+"""The `pixdesk` command: the GUI by default, sub-commands for headless use.
+
+Exit codes: 0 done · 2 bad input · 3 the API refused (auth, credits, validation, generation error)
+· 4 network or timeout (including a job whose outcome is unknown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from pixdesk import __version__
+from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
+from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
+from pixdesk.api.request import GenerationRequest
+from pixdesk.config import load_settings
+from pixdesk.jobs.library import suggested_name
+from pixdesk.jobs.models import Job, JobState
+
+EXIT_OK, EXIT_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit 2 with a one-line reason, like every bad input
+        self.exit(EXIT_INPUT, f"pixdesk: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    spec = DEFAULT_MODEL
+    parser = _Parser(prog="pixdesk", description="Turn a still image into a short video (pixverse/v5).")
+    parser.add_argument("--version", action="version", version=f"pixdesk {__version__}")
+    parser.add_argument("--demo", action="store_true", help="use the built-in simulator instead of the API")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    gen = sub.add_parser("generate", help="run one job headless and save the video")
+    gen.add_argument("image", help="a JPEG/PNG/WebP/... file, or an https:// URL")
+    gen.add_argument("--prompt", required=True)
+    gen.add_argument("--negative-prompt")
+    gen.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
+    gen.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
+    gen.add_argument("--style", choices=list(STYLES))
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--lip-sync-text")
+    gen.add_argument("--speaker", choices=list(SPEAKERS), metavar="NAME",
+                     help=f"voice for --lip-sync-text: {', '.join(SPEAKERS)}")  # fmt: skip
+    gen.add_argument("--out", help="where to write the MP4 (default: a name from the prompt, here)")
+    gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
+    gen.add_argument("--json", action="store_true", help="print a JSON summary instead of the path")
+
+    sim = sub.add_parser("simulator", help="serve the API simulator alone")
+    sim.add_argument("--port", type=int, default=0)
+    sim.add_argument("--queue-seconds", type=float, default=2.0)
+    sim.add_argument("--generate-seconds", type=float, default=6.0)
+    sim.add_argument("--api-key", help="accept only this key (default: any non-empty key)")
+
+    jobs = sub.add_parser("jobs", help="list saved jobs, newest first")
+    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--limit", type=int, default=50)
+
+    sub.add_parser("resume", help="finish unfinished jobs headless")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
+    if args.command is None:
+        from pixdesk.ui.app import run_gui
+
+        return run_gui(demo=args.demo)
+    if args.command == "generate":
+        return cmd_generate(args)
+    if args.command == "simulator":
+        return cmd_simulator(args)
+    if args.command == "jobs":
+        return cmd_jobs(args)
+    if args.command == "resume":
+        return cmd_resume(args)
+    parser.print_help()
+    return EXIT_INPUT
+
+
+def console_main() -> None:
+    sys.exit(main())
+
+
+# -- generate ------------------------------------------------------------------------------------
+def _request_from(args: argparse.Namespace) -> GenerationRequest:
+    image = args.image if is_web_url(args.image) else str(Path(args.image).expanduser().resolve())
+    return GenerationRequest(
+        image=image, prompt=args.prompt, negative_prompt=args.negative_prompt, resolution=args.resolution,
+        duration=args.duration, style=args.style, seed=args.seed, lip_sync_tts_content=args.lip_sync_text,
+        lip_sync_tts_speaker=args.speaker,
+    )  # fmt: skip
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"pixdesk: error: {message}", file=sys.stderr)
+    return code
+
+
+def exit_code_for(job: Job) -> int:
+    if job.state is JobState.COMPLETED:
+        return EXIT_OK
+    if job.state in (JobState.UNKNOWN, JobState.STALLED) or job.error_kind == "network":
+        return EXIT_NETWORK
+    if job.error_kind == "input":
+        return EXIT_INPUT
+    return EXIT_REFUSED
+
+
+class StatusLine:
+    """Live status on stderr: one line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last = ""
+
+    def show(self, job: Job) -> None:
+        text = f"[{job.status_text()}] {job.request.prompt[:50]}"
+        if job.error and job.is_final:
+            text += f" — {job.error}"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            if job.is_final:
+                self.stream.write("\n")
+        else:
+            key = f"{job.state}|{job.detail}|{job.server_status}"
+            if key == self._last:
+                return
+            self._last = key
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    request = _request_from(args)
+    if not is_web_url(request.image):
+        try:
+            inspect_image(request.image)
+        except ImageRejected as exc:
+            return _fail(str(exc), EXIT_INPUT)
+    errors = request.validate()
+    if errors:
+        return _fail(errors[0].message, EXIT_INPUT)
+    out = Path(args.out).expanduser() if args.out else Path.cwd() / suggested_name(request.prompt)
+    if out.is_dir():
+        out = out / suggested_name(request.prompt)
+    if not out.parent.is_dir():
+        return _fail(f"the folder for --out does not exist: {out.parent}", EXIT_INPUT)
+
+    from pixdesk.runtime import Runtime
+
+    settings = load_settings()
+    runtime = Runtime(settings, demo=args.demo or args.sub_demo)
+    if runtime.demo and not (args.demo or args.sub_demo):
+        print("pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).",
+              file=sys.stderr)  # fmt: skip
+    try:
+        started = time.monotonic()
+        job = asyncio.run(_generate(runtime, request))
+        seconds = time.monotonic() - started
+    finally:
+        runtime.close()
+    code = exit_code_for(job)
+    if code == EXIT_OK and job.file_path:
+        shutil.copyfile(job.file_path, out)
+    if args.json:
+        summary = {"id": job.server_id, "status": job.state.value, "credits": job.credits,
+                   "seconds": round(seconds, 2), "path": str(out) if code == EXIT_OK else None,
+                   "library_path": job.file_path, "error": job.error}  # fmt: skip
+        print(json.dumps(summary))
+    elif code == EXIT_OK:
+        print(out.resolve())
+    if code != EXIT_OK:
+        reason = job.error or job.state.value
+        if job.state is JobState.UNKNOWN:
+            reason = f"outcome unknown: {reason}"
+        print(f"pixdesk: {job.state.value}: {reason}", file=sys.stderr)
+    return code
+
+
+async def _generate(runtime: Any, request: GenerationRequest) -> Job:
+    engine = runtime.make_engine()
+    status = StatusLine(sys.stderr)
+    paused: list[str] = []
+
+    def on_notice(kind: str, message: str) -> None:
+        if kind == "paused":
+            paused.append(message)
+            engine.cancel(job.id)
+
+    engine.job_listeners.append(status.show)
+    engine.notice_listeners.append(on_notice)
+    try:
+        await engine.resume_unfinished()
+        job = await engine.submit(request)
+        final = await engine.wait(job.id)
+        if paused:
+            final.error, final.error_kind = paused[0], "api"
+            final.state = JobState.FAILED
+        return final
+    finally:
+        await engine.close()
+
+
+# -- other commands ------------------------------------------------------------------------------
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from pixdesk.simulator import Simulator
+
+    sim = Simulator(port=args.port, queue_seconds=args.queue_seconds, generate_seconds=args.generate_seconds,
+                    api_key=args.api_key).start()  # fmt: skip
+    print(sim.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return EXIT_OK
+
+
+def _job_row(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.server_id or job.id,
+        "local_id": job.id,
+        "state": job.state.value,
+        "prompt": job.request.prompt,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.created_at)),
+        "file": job.file_path,
+        "credits": job.credits,
+        "error": job.error,
+    }
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from pixdesk.config import database_path
+    from pixdesk.jobs.store import JobStore
+
+    store = JobStore(database_path())
+    try:
+        rows = [_job_row(j) for j in store.all(limit=args.limit)]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("No jobs yet.")
+    for row in rows:
+        prompt = row["prompt"] if len(row["prompt"]) <= 40 else row["prompt"][:39] + "…"
+        print(f"{row['created']}  {row['state']:<11} {prompt:<40}  {row['file'] or ''}")
+        print(f"    id: {row['id']}")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from pixdesk.runtime import Runtime
+
+    runtime = Runtime(load_settings(), demo=args.demo)
+    try:
+        jobs = asyncio.run(_resume(runtime))
+    finally:
+        runtime.close()
+    if not jobs:
+        print("Nothing to resume.")
+        return EXIT_OK
+    worst = EXIT_OK
+    for job in jobs:
+        print(f"{job.state.value:<11} {job.request.prompt[:50]}  {job.file_path or job.error or ''}")
+        code = exit_code_for(job)
+        worst = max(worst, code) if code != EXIT_INPUT else max(worst, EXIT_REFUSED)
+    return worst
+
+
+async def _resume(runtime: Any) -> list[Job]:
+    engine = runtime.make_engine()
+    status = StatusLine(sys.stderr)
+    engine.job_listeners.append(status.show)
+    try:
+        resumed = await engine.resume_unfinished()
+        await engine.wait_all()
+        return [engine.jobs[j.id].snapshot() for j in resumed]
+    finally:
+        await engine.close()

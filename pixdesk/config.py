@@ -1,0 +1,82 @@
+"""Where PixDesk keeps its data and settings, and what the user configured.
+
+Platform folders (XDG on Linux, honoured so tests can isolate themselves); the environment
+(`AIMLAPI_KEY`, `AIMLAPI_BASE_URL`) overrides saved settings. The key itself lives in `keystore`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pixdesk.api.client import DEFAULT_BASE_URL
+
+APP_DIR = "pixdesk"
+
+
+def _home() -> Path:
+    return Path(os.path.expanduser("~"))
+
+
+def data_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", _home() / "AppData" / "Local")) / "PixDesk"
+    if sys.platform == "darwin":
+        return _home() / "Library" / "Application Support" / "PixDesk"
+    return Path(os.environ.get("XDG_DATA_HOME") or _home() / ".local" / "share") / APP_DIR
+
+
+def config_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", _home() / "AppData" / "Roaming")) / "PixDesk"
+    if sys.platform == "darwin":
+        return _home() / "Library" / "Preferences" / "PixDesk"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or _home() / ".config") / APP_DIR
+
+
+def database_path() -> Path:
+    return data_dir() / "jobs.sqlite3"
+
+
+@dataclass
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    library_folder: str = ""
+    save_folder: str = ""
+    max_in_flight: int = 4
+    demo_mode: bool = False
+    ui: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def library(self) -> Path:
+        return Path(self.library_folder) if self.library_folder else data_dir() / "videos"
+
+    def effective_base_url(self) -> str:
+        return os.environ.get("AIMLAPI_BASE_URL") or self.base_url or DEFAULT_BASE_URL
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings() -> Settings:
+    try:
+        raw = json.loads(settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    names = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in raw.items() if k in names}) if isinstance(raw, dict) else Settings()
+    settings.max_in_flight = max(1, min(20, int(settings.max_in_flight or 4)))
+    return settings
+
+
+def save_settings(settings: Settings) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,105 @@
+"""Clocks, the adaptive poll schedule, backoff and the shared request-rate limit.
+
+Everything time-related goes through a `Clock`, so tests drive the engine with a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How often to ask for a job's status.
+
+    The first poll comes `first` seconds after the create (a cached or fast job is noticed at once);
+    the interval then grows by `growth` to `ceiling` (7 s), with ±`jitter` so twenty jobs do not
+    poll in lock-step. The API's published example sleeps a fixed 10 s.
+    Queued time never counts against `generating_budget` (40 minutes of *generating*); after that the
+    job is marked stalled, never failed, and is polled again at the next start.
+    """
+
+    first: float = 3.0
+    growth: float = 1.3
+    ceiling: float = 7.0
+    jitter: float = 0.15
+    generating_budget: float = 40 * 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for failed polls and downloads: base·2^n capped at `ceiling`, full jitter, Retry-After
+    honoured; given up (job stalled, still resumable) after `budget` seconds of continuous failure."""
+
+    base: float = 1.0
+    ceiling: float = 60.0
+    budget: float = 10 * 60.0
+    create_attempts: int = 6
+
+
+class PollSchedule:
+    def __init__(self, policy: PollPolicy, rng: random.Random) -> None:
+        self.policy = policy
+        self.rng = rng
+        self._interval: float | None = None
+
+    def next_delay(self) -> float:
+        p = self.policy
+        self._interval = p.first if self._interval is None else min(p.ceiling, self._interval * p.growth)
+        return self._interval * (1 + self.rng.uniform(-p.jitter, p.jitter))
+
+
+def backoff_delay(policy: RetryPolicy, attempt: int, rng: random.Random, retry_after: float | None) -> float:
+    delay = min(policy.ceiling, policy.base * 2 ** max(0, attempt - 1))
+    delay = delay / 2 + rng.uniform(0, delay / 2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 15 * 60.0))
+    return delay
+
+
+class RateLimiter:
+    """One token bucket shared by every job's requests, plus a global pause after a 429."""
+
+    def __init__(self, clock: Clock, rate: float = 4.0, burst: float = 4.0) -> None:
+        self.clock = clock
+        self.rate = rate
+        self.burst = burst
+        self._tokens = burst
+        self._stamp = clock.now()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock.now() + seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self.clock.now()
+                if now < self._paused_until:
+                    await self.clock.sleep(self._paused_until - now)
+                    continue
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await self.clock.sleep((1 - self._tokens) / self.rate)

@@ -1,0 +1,69 @@
+"""Wiring shared by the GUI and the CLI: which server (the real API or the embedded simulator),
+the client, the job store, the library and the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pixdesk.api.client import ApiClient
+from pixdesk.config import Settings, database_path
+from pixdesk.jobs.engine import DEMO_BACKEND, JobEngine
+from pixdesk.jobs.library import Library
+from pixdesk.jobs.store import JobStore
+from pixdesk.keystore import KeyStore
+from pixdesk.simulator import DEMO_KEY, Simulator
+
+
+@dataclass
+class Connection:
+    base_url: str
+    api_key: str
+    demo: bool
+
+
+class Runtime:
+    """Owns the simulator (in demo mode), the client and the store; `close()` releases them."""
+
+    def __init__(self, settings: Settings, *, demo: bool | None = None, keystore: KeyStore | None = None,
+                 simulator_options: dict[str, Any] | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.keystore = keystore or KeyStore()
+        self.simulator: Simulator | None = None
+        self._simulator_options = simulator_options or {}
+        key = self.keystore.get()
+        self.demo = bool(demo) or settings.demo_mode or not key
+        self.store = JobStore(database_path())
+        self.library = Library(settings.library)
+        self.connection = self._connect(key)
+        self.client = ApiClient(self.connection.base_url, self.connection.api_key)
+
+    def _connect(self, key: str | None) -> Connection:
+        if self.demo:
+            if self.simulator is None:
+                options = {"queue_seconds": 2.0, "generate_seconds": 6.0, **self._simulator_options}
+                self.simulator = Simulator(**options).start()
+            return Connection(self.simulator.url, DEMO_KEY, True)
+        assert key
+        return Connection(self.settings.effective_base_url(), key, False)
+
+    def reconnect(self, demo: bool | None = None) -> ApiClient:
+        """After a settings change: a new client (the engine takes it for new requests)."""
+        key = self.keystore.get()
+        self.demo = bool(demo) if demo is not None else (self.settings.demo_mode or not key)
+        self.connection = self._connect(key)
+        self.client.close()
+        self.client = ApiClient(self.connection.base_url, self.connection.api_key)
+        return self.client
+
+    def make_engine(self, **kwargs: Any) -> JobEngine:
+        kwargs.setdefault("max_in_flight", self.settings.max_in_flight)
+        kwargs.setdefault("backend", DEMO_BACKEND if self.demo else self.connection.base_url)
+        return JobEngine(self.client, self.store, self.library, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None

@@ -1,0 +1,467 @@
+"""A local stand-in for the AI/ML API: same paths, auth, validation, statuses and error JSON.
+
+It serves real MP4s it renders itself, so the whole app (and every test) runs offline. Faults can be
+injected to exercise the client's retry rules; counters tell a test what the server really received.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from tempfile import mkdtemp
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pixdesk.api.catalogue import MODELS, ModelSpec
+from pixdesk.simulator.render import RenderSpec, render_video
+
+CREATE_PATHS = {"/v2/video/generations", "/v2/generate/video/pixverse/generation"}
+BILLING_PATH = "/v2/billing"
+FILES_PREFIX = "/files/"
+CREDITS = {"360p": 630_000, "540p": 630_000, "720p": 840_000, "1080p": 1_680_000}
+CREDITS_PER_USD = 2_100_000
+DEMO_BALANCE_USD = 25.0
+MAX_BODY = 40 * 1024 * 1024
+
+Endpoint = str  # "create" | "poll" | "billing" | "download" | "any"
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, used up after `count` matching requests.
+
+    kinds: "status" (answer `status`, with `retry_after`), "drop" (close without answering, before
+    acting), "drop_after_accept" (create the job, then close without answering), "malformed" (200 with
+    broken JSON), "html" (200 with an HTML page), "html_error" (`status` with an HTML page), "huge"
+    (200 with a 3 MB body), "hang" (wait `seconds` before answering), "cut" (send only `after_bytes`
+    of a download, then close).
+    """
+
+    kind: str
+    endpoint: Endpoint = "any"
+    count: int = 1
+    status: int = 503
+    retry_after: float | None = None
+    seconds: float = 0.0
+    after_bytes: int = 0
+
+
+@dataclass
+class Generation:
+    id: str
+    body: dict[str, Any]
+    created: float
+    credits: int
+    queue_seconds: float
+    generate_seconds: float
+    fail_message: str | None = None
+    render: Future[Path] | None = None
+    polls: int = 0
+    charged: bool = False
+
+
+@dataclass
+class SimulatorStats:
+    requests: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def count(self, endpoint: str) -> int:
+        return sum(1 for _, e, _ in self.requests if e == endpoint)
+
+    def times(self, endpoint: str) -> list[float]:
+        """When (on the simulator's clock) each request to `endpoint` arrived."""
+        return [t for _, e, t in self.requests if e == endpoint]
+
+
+class Simulator:
+    """Start with `start()` (or as a context manager); `url` is then `http://127.0.0.1:<port>`."""
+
+    def __init__(self, *, port: int = 0, api_key: str | None = None, queue_seconds: float = 1.0,
+                 generate_seconds: float = 3.0, faults: list[Fault] | None = None, fail_generations: int = 0,
+                 render_sync: bool = False, clock: Callable[[], float] = time.monotonic,
+                 balance_usd: float = DEMO_BALANCE_USD, workdir: Path | None = None,
+                 render_workers: int = 2) -> None:  # fmt: skip
+        self.port = port
+        self.api_key = api_key
+        self.queue_seconds = queue_seconds
+        self.generate_seconds = generate_seconds
+        self.faults: list[Fault] = list(faults or [])
+        self.fail_generations = fail_generations
+        self.render_sync = render_sync
+        self.clock = clock
+        self.balance_usd = balance_usd
+        self.workdir = workdir or Path(mkdtemp(prefix="pixdesk-sim-"))
+        self.generations: dict[str, Generation] = {}
+        self.stats = SimulatorStats()
+        self._lock = threading.Lock()
+        self._renders: dict[str, Future[Path]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=render_workers, thread_name_prefix="sim-render")
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "simulator not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> Simulator:
+        handler = type("BoundHandler", (_Handler,), {"sim": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="simulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- faults and counters ---------------------------------------------------------------------
+    def inject(self, kind: str, endpoint: Endpoint = "any", count: int = 1, **kwargs: Any) -> None:
+        with self._lock:
+            self.faults.append(Fault(kind, endpoint, count, **kwargs))
+
+    def take_fault(self, endpoint: Endpoint) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.count > 0 and fault.endpoint in (endpoint, "any"):
+                    fault.count -= 1
+                    return fault
+        return None
+
+    @property
+    def create_requests(self) -> int:
+        return self.stats.count("create")
+
+    # -- the model -------------------------------------------------------------------------------
+    def validate(self, body: Any, spec: ModelSpec | None) -> list[str]:
+        if not isinstance(body, dict):
+            return ["body: Expected object"]
+        if spec is None:
+            return [f"model: Invalid enum value. Expected {' | '.join(repr(m) for m in MODELS)}"]
+        problems: list[str] = []
+        known = {p.name for p in spec.params} | {"model"}
+        for key in body:
+            if key not in known:
+                problems.append(f"{key}: Unrecognized key")
+        for param in spec.params:
+            value = body.get(param.name)
+            if param.name not in body:
+                if param.required:
+                    problems.append(f"{param.name}: Required")
+                continue
+            if value is None:
+                problems.append(f"{param.name}: Expected {'string' if param.kind != 'int' else 'number'}, "
+                                "received null")  # fmt: skip
+                continue
+            if param.kind in ("text", "image"):
+                if not isinstance(value, str):
+                    problems.append(f"{param.name}: Expected string")
+                elif param.required and not value.strip():
+                    problems.append(f"{param.name}: String must contain at least 1 character(s)")
+                elif param.max_length and len(value) > param.max_length:
+                    problems.append(f"{param.name}: String must contain at most {param.max_length} character(s)")
+            elif param.kind == "enum" and value not in param.choices:
+                allowed = " | ".join(repr(c) for c in param.choices)
+                problems.append(f"{param.name}: Invalid enum value. Expected {allowed}, received {value!r}")
+            elif param.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)
+                                          or not (param.minimum or 0) <= value <= (param.maximum or 2**31)):  # fmt: skip
+                problems.append(f"{param.name}: Number must be an integer between {param.minimum} and {param.maximum}")
+        image = body.get("image_url")
+        if isinstance(image, str) and image:
+            if image.startswith("data:"):
+                head, _, payload = image.partition(",")
+                if not head.startswith(("data:image/jpeg;base64", "data:image/png;base64")):
+                    problems.append("image_url: Only JPEG and PNG data URIs are accepted")
+                else:
+                    try:
+                        base64.b64decode(payload, validate=True)
+                    except (binascii.Error, ValueError):
+                        problems.append("image_url: Invalid base64 data")
+            elif not image.startswith("https://") and not image.startswith("http://127.0.0.1"):
+                problems.append("image_url: Invalid url")
+        if body.get("resolution") == "1080p" and body.get("duration") == 8:
+            problems.append("duration: 1080p supports 5 seconds only")
+        return problems
+
+    def create(self, body: dict[str, Any], spec: ModelSpec) -> Generation:
+        gen_id = f"{uuid.uuid4()}:{spec.model_id}"
+        credits = CREDITS.get(body.get("resolution", "720p"), 840_000) * (2 if body.get("duration") == 8 else 1)
+        if body.get("lip_sync_tts_content"):
+            credits += 210_000
+        with self._lock:
+            fail = None
+            if self.fail_generations > 0:
+                self.fail_generations -= 1
+                fail = "The content could not be generated: the image did not pass moderation (simulated)."
+        gen = Generation(gen_id, body, self.clock(), credits, self.queue_seconds, self.generate_seconds, fail)
+        if fail is None:
+            gen.render = self._render(body)
+        with self._lock:
+            self.generations[gen_id] = gen
+        return gen
+
+    def _render(self, body: dict[str, Any]) -> Future[Path]:
+        spec = RenderSpec(
+            image_url=body["image_url"], resolution=body.get("resolution", "720p"), duration=body.get("duration", 5),
+            style=body.get("style"), seed=body.get("seed"), lip_sync_text=body.get("lip_sync_tts_content"),
+            speaker=body.get("lip_sync_tts_speaker"), prompt=body.get("prompt", ""),
+        )  # fmt: skip
+        key = spec.cache_key()
+        with self._lock:
+            existing = self._renders.get(key)
+            if existing is not None and not (existing.done() and existing.exception()):
+                return existing
+            dest = self.workdir / f"{key}.mp4"
+            if self.render_sync:
+                future: Future[Path] = Future()
+                try:
+                    future.set_result(render_video(spec, dest))
+                except Exception as exc:  # pragma: no cover - reported through the status
+                    future.set_exception(exc)
+            else:
+                future = self._pool.submit(render_video, spec, dest)
+            self._renders[key] = future
+            return future
+
+    def status_of(self, gen: Generation) -> dict[str, Any]:
+        elapsed = self.clock() - gen.created
+        gen.polls += 1
+        answer: dict[str, Any] = {"id": gen.id, "status": "queued", "video": None, "error": None, "meta": None}
+        if elapsed < gen.queue_seconds:
+            return answer
+        answer["status"] = "generating"
+        if elapsed < gen.queue_seconds + gen.generate_seconds:
+            return answer
+        if gen.fail_message:
+            answer["status"] = "error"
+            answer["error"] = {"name": "GenerationError", "message": gen.fail_message}
+            return answer
+        assert gen.render is not None
+        if not gen.render.done():
+            return answer
+        if gen.render.exception() is not None:
+            answer["status"] = "error"
+            answer["error"] = {"name": "RenderError", "message": f"Simulator render failed: {gen.render.exception()}"}
+            return answer
+        path = gen.render.result()
+        with self._lock:
+            if not gen.charged:
+                gen.charged = True
+                self.balance_usd -= gen.credits / CREDITS_PER_USD
+        answer.update(
+            status="completed",
+            video={"url": f"{self.url}{FILES_PREFIX}{path.name}", "content_type": "video/mp4",
+                   "file_name": path.name, "file_size": path.stat().st_size},
+            meta={"usage": {"credits_used": gen.credits}},
+        )  # fmt: skip
+        return answer
+
+
+def _error_body(status: int, message: str, path: str) -> dict[str, Any]:
+    return {
+        "message": message,
+        "path": path,
+        "requestId": str(uuid.uuid4()),
+        "statusCode": status,
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim: Simulator
+    server_version = "PixDeskSimulator/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and the CLI own stderr
+        return
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(data).encode()
+        self._send_raw(status, payload, "application/json", headers)
+
+    def _send_raw(self, status: int, payload: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, _error_body(status, message, urlsplit(self.path).path), headers)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(2)
+        except OSError:
+            pass
+
+    def _endpoint(self, method: str, path: str) -> Endpoint:
+        if path in CREATE_PATHS:
+            return "create" if method == "POST" else "poll"
+        if path == BILLING_PATH:
+            return "billing"
+        if path.startswith(FILES_PREFIX):
+            return "download"
+        return "other"
+
+    def _apply_fault(self, endpoint: Endpoint) -> Fault | None:
+        """Handle a fault that replaces the answer; return one that the endpoint must handle itself."""
+        fault = self.sim.take_fault(endpoint)
+        if fault is None:
+            return None
+        if fault.kind == "hang":
+            time.sleep(fault.seconds)
+            return None
+        if fault.kind == "drop":
+            self._drop()
+            return fault
+        if fault.kind == "status":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
+            messages = {429: "Too many requests, please slow down.", 500: "Internal server error",
+                        502: "Bad gateway", 503: "Service temporarily unavailable", 504: "Gateway timeout",
+                        401: "Unauthorized", 403: "Insufficient credits"}  # fmt: skip
+            self._error(fault.status, messages.get(fault.status, "Simulated error"), headers)
+            return fault
+        if fault.kind == "malformed":
+            self._send_raw(200, b'{"id": "abc", "status": ', "application/json")
+            return fault
+        if fault.kind in ("html", "html_error"):
+            page = b"<html><head><style>h1{}</style></head><body><h1>502 Bad Gateway</h1>nginx</body></html>"
+            self._send_raw(200 if fault.kind == "html" else fault.status, page, "text/html")
+            return fault
+        if fault.kind == "huge":
+            self._send_raw(200, b'{"id": "x", "status": "queued", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+                           "application/json")  # fmt: skip
+            return fault
+        return fault  # drop_after_accept, cut: handled by the endpoint
+
+    def _authorised(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not auth[7:].strip():
+            self._error(401, "Unauthorized: missing API key. Pass it as 'Authorization: Bearer <key>'.")
+            return False
+        if self.sim.api_key is not None and auth[7:].strip() != self.sim.api_key:
+            self._error(401, "Unauthorized: the API key is invalid.")
+            return False
+        return True
+
+    # -- verbs -----------------------------------------------------------------------------------
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        endpoint = self._endpoint("POST", path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(min(length, MAX_BODY + 1)) if length else b""
+        self.sim.stats.requests.append(("POST", endpoint, self.sim.clock()))
+        if endpoint != "create":
+            self._error(404, f"Cannot POST {path}")
+            return
+        fault = self._apply_fault(endpoint)
+        if fault is not None and fault.kind not in ("drop_after_accept", "cut"):
+            return
+        if not self._authorised():
+            return
+        if length > MAX_BODY:
+            self._error(413, "Request entity too large")
+            return
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._error(400, f"Body validation error! Invalid JSON: {exc}")
+            return
+        spec = MODELS.get(body.get("model")) if isinstance(body, dict) else None
+        problems = self.sim.validate(body, spec)
+        if problems:
+            self._error(400, "Body validation error! " + "; ".join(problems))
+            return
+        assert spec is not None
+        if self.sim.balance_usd <= 0:
+            self._error(403, "Insufficient credits. Top up your balance to continue.")
+            return
+        gen = self.sim.create(body, spec)
+        if fault is not None and fault.kind == "drop_after_accept":
+            self._drop()
+            return
+        self._send_json(201, {"id": gen.id, "status": "queued", "meta": {"usage": {"credits_used": gen.credits}}})
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        endpoint = self._endpoint("GET", parts.path)
+        self.sim.stats.requests.append(("GET", endpoint, self.sim.clock()))
+        fault = self._apply_fault(endpoint)
+        if fault is not None and fault.kind != "cut":
+            return
+        if endpoint == "download":
+            self._serve_file(parts.path[len(FILES_PREFIX):], fault)
+            return
+        if endpoint == "other":
+            self._error(404, f"Cannot GET {parts.path}")
+            return
+        if not self._authorised():
+            return
+        if endpoint == "billing":
+            self._send_json(200, {"current_balance": round(self.sim.balance_usd, 4), "currency": "USD"})
+            return
+        ids = parse_qs(parts.query).get("generation_id") or []
+        if not ids or not ids[0]:
+            self._error(400, "Body validation error! generation_id: Required")
+            return
+        gen = self.sim.generations.get(ids[0])
+        if gen is None:
+            self._error(404, f"Generation {ids[0]} not found")
+            return
+        self._send_json(200, self.sim.status_of(gen))
+
+    def _serve_file(self, name: str, fault: Fault | None) -> None:
+        if "/" in name or name.startswith(".") or not name.endswith(".mp4"):
+            self._error(404, "Not found")
+            return
+        path = self.sim.workdir / name
+        if not path.is_file():
+            self._error(404, "Not found")
+            return
+        data = path.read_bytes()
+        start = 0
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and rng[6:].split("-")[0].isdigit():
+            start = int(rng[6:].split("-")[0])
+            if start >= len(data):
+                self._send_raw(416, b"", "text/plain", {"Content-Range": f"bytes */{len(data)}"})
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        body = data[start:]
+        if fault is not None and fault.kind == "cut":
+            self.wfile.write(body[: fault.after_bytes])
+            self.wfile.flush()
+            self._drop()
+            return
+        self.wfile.write(body)
