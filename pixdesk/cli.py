@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--style", choices=list(STYLES))
     gen.add_argument("--seed", type=int)
     gen.add_argument("--lip-sync-text")
-    gen.add_argument("--speaker", choices=list(SPEAKERS), metavar="NAME",
-                     help=f"voice for --lip-sync-text: {', '.join(SPEAKERS)}")  # fmt: skip
+    gen.add_argument(
+        "--speaker", choices=list(SPEAKERS), metavar="NAME", help=f"voice for --lip-sync-text: {', '.join(SPEAKERS)}"
+    )
     gen.add_argument("--out", help="where to write the MP4 (default: a name from the prompt, here)")
     gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
     gen.add_argument("--json", action="store_true", help="print a JSON summary instead of the path")
@@ -98,10 +99,16 @@ def console_main() -> None:
 def _request_from(args: argparse.Namespace) -> GenerationRequest:
     image = args.image if is_web_url(args.image) else str(Path(args.image).expanduser().resolve())
     return GenerationRequest(
-        image=image, prompt=args.prompt, negative_prompt=args.negative_prompt, resolution=args.resolution,
-        duration=args.duration, style=args.style, seed=args.seed, lip_sync_tts_content=args.lip_sync_text,
+        image=image,
+        prompt=args.prompt,
+        negative_prompt=args.negative_prompt,
+        resolution=args.resolution,
+        duration=args.duration,
+        style=args.style,
+        seed=args.seed,
+        lip_sync_tts_content=args.lip_sync_text,
         lip_sync_tts_speaker=args.speaker,
-    )  # fmt: skip
+    )
 
 
 def _fail(message: str, code: int) -> int:
@@ -165,8 +172,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = load_settings()
     runtime = Runtime(settings, demo=args.demo or args.sub_demo)
     if runtime.demo and not (args.demo or args.sub_demo):
-        print("pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).", file=sys.stderr
+        )
     try:
         started = time.monotonic()
         job = asyncio.run(_generate(runtime, request))
@@ -177,9 +185,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if code == EXIT_OK and job.file_path:
         shutil.copyfile(job.file_path, out)
     if args.json:
-        summary = {"id": job.server_id, "status": job.state.value, "credits": job.credits,
-                   "seconds": round(seconds, 2), "path": str(out) if code == EXIT_OK else None,
-                   "library_path": job.file_path, "error": job.error}  # fmt: skip
+        summary = {
+            "id": job.server_id,
+            "status": job.state.value,
+            "credits": job.credits,
+            "seconds": round(seconds, 2),
+            "path": str(out) if code == EXIT_OK else None,
+            "library_path": job.file_path,
+            "error": job.error,
+        }
         print(json.dumps(summary))
     elif code == EXIT_OK:
         print(out.resolve())
@@ -219,8 +233,9 @@ async def _generate(runtime: Any, request: GenerationRequest) -> Job:
 def cmd_simulator(args: argparse.Namespace) -> int:
     from pixdesk.simulator import Simulator
 
-    sim = Simulator(port=args.port, queue_seconds=args.queue_seconds, generate_seconds=args.generate_seconds,
-                    api_key=args.api_key).start()  # fmt: skip
+    sim = Simulator(
+        port=args.port, queue_seconds=args.queue_seconds, generate_seconds=args.generate_seconds, api_key=args.api_key
+    ).start()
     print(sim.url, flush=True)
     try:
         while True:

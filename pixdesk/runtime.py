@@ -11,8 +11,11 @@ from pixdesk.config import Settings, database_path
 from pixdesk.jobs.engine import DEMO_BACKEND, JobEngine
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.store import JobStore
+from pixdesk.jobs.timing import PollPolicy
 from pixdesk.keystore import KeyStore
 from pixdesk.simulator import DEMO_KEY, Simulator
+
+DEMO_POLL = PollPolicy(first=1.0, growth=1.3, ceiling=2.0)
 
 
 @dataclass
@@ -25,8 +28,14 @@ class Connection:
 class Runtime:
     """Owns the simulator (in demo mode), the client and the store; `close()` releases them."""
 
-    def __init__(self, settings: Settings, *, demo: bool | None = None, keystore: KeyStore | None = None,
-                 simulator_options: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool | None = None,
+        keystore: KeyStore | None = None,
+        simulator_options: dict[str, Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.keystore = keystore or KeyStore()
         self.simulator: Simulator | None = None
@@ -59,6 +68,8 @@ class Runtime:
     def make_engine(self, **kwargs: Any) -> JobEngine:
         kwargs.setdefault("max_in_flight", self.settings.max_in_flight)
         kwargs.setdefault("backend", DEMO_BACKEND if self.demo else self.connection.base_url)
+        if self.demo:  # the simulator is local: poll it briskly so the demo feels quick
+            kwargs.setdefault("poll_policy", DEMO_POLL)
         return JobEngine(self.client, self.store, self.library, **kwargs)
 
     def close(self) -> None:

@@ -24,8 +24,9 @@ def mountains() -> Image.Image:
     img = gradient((1600, 900), (255, 148, 92), (70, 40, 110))
     draw = ImageDraw.Draw(img)
     draw.ellipse((1020, 380, 1260, 620), fill=(255, 226, 140))
-    for layer, (color, base, amp) in enumerate([((92, 52, 120), 640, 140), ((58, 34, 90), 720, 110),
-                                                ((30, 20, 55), 800, 80)]):
+    for layer, (color, base, amp) in enumerate(
+        [((92, 52, 120), 640, 140), ((58, 34, 90), 720, 110), ((30, 20, 55), 800, 80)]
+    ):
         pts = [(0, 900)]
         for x in range(0, 1601, 20):
             y = base - amp * abs(math.sin(x / (180 + 60 * layer) + layer)) - 30 * math.sin(x / 47.0)
@@ -52,8 +53,9 @@ def portrait() -> Image.Image:
 def robot() -> Image.Image:
     img = Image.new("RGBA", (1024, 1024), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
-    draw.rounded_rectangle((262, 300, 762, 760), radius=90, fill=(170, 180, 200, 255), outline=(60, 70, 90, 255),
-                           width=14)
+    draw.rounded_rectangle(
+        (262, 300, 762, 760), radius=90, fill=(170, 180, 200, 255), outline=(60, 70, 90, 255), width=14
+    )
     draw.ellipse((360, 440, 460, 540), fill=(40, 220, 255, 255))
     draw.ellipse((564, 440, 664, 540), fill=(40, 220, 255, 255))
     draw.rectangle((412, 620, 612, 660), fill=(60, 70, 90, 255))

@@ -70,9 +70,22 @@ class ModelSpec:
 
 
 SPEAKERS: tuple[str, ...] = (
-    "Auto", "Harper", "Ava", "Isabella", "Sophia", "Emily", "Chloe", "Julia",
-    "Mason", "Jack", "Liam", "James", "Oliver", "Adrian", "Ethan",
-)  # fmt: skip
+    "Auto",
+    "Harper",
+    "Ava",
+    "Isabella",
+    "Sophia",
+    "Emily",
+    "Chloe",
+    "Julia",
+    "Mason",
+    "Jack",
+    "Liam",
+    "James",
+    "Oliver",
+    "Adrian",
+    "Ethan",
+)
 STYLES: tuple[str, ...] = ("anime", "3d_animation", "clay", "comic", "cyberpunk")
 STYLE_LABELS: dict[str, str] = {
     "anime": "Anime",
@@ -85,17 +98,31 @@ PROMPT_MAX = 2048
 LIP_SYNC_MAX = 140
 SEED_MAX = 2_147_483_647
 
-_PROMPT = Param("prompt", "text", "Prompt", required=True, max_length=PROMPT_MAX,
-                help="What should happen in the video.")  # fmt: skip
-_NEGATIVE = Param("negative_prompt", "text", "Negative prompt", max_length=PROMPT_MAX,
-                  help="What the video should avoid.")  # fmt: skip
+_PROMPT = Param(
+    "prompt", "text", "Prompt", required=True, max_length=PROMPT_MAX, help="What should happen in the video."
+)
+_NEGATIVE = Param(
+    "negative_prompt", "text", "Negative prompt", max_length=PROMPT_MAX, help="What the video should avoid."
+)
 _IMAGE = Param("image_url", "image", "Image", required=True)
-_RESOLUTION = Param("resolution", "enum", "Resolution", choices=("360p", "540p", "720p", "1080p"),
-                    default="720p", help="The short side of the frame.")  # fmt: skip
+_RESOLUTION = Param(
+    "resolution",
+    "enum",
+    "Resolution",
+    choices=("360p", "540p", "720p", "1080p"),
+    default="720p",
+    help="The short side of the frame.",
+)
 _DURATION = Param("duration", "enum", "Duration", choices=(5, 8), default=5, help="Seconds.")
 _STYLE = Param("style", "enum", "Style", choices=STYLES, help="A visual style; none keeps the photo's look.")
-_SEED = Param("seed", "int", "Seed", minimum=0, maximum=SEED_MAX,
-              help="Same seed and inputs give about the same result. Empty = random.")  # fmt: skip
+_SEED = Param(
+    "seed",
+    "int",
+    "Seed",
+    minimum=0,
+    maximum=SEED_MAX,
+    help="Same seed and inputs give about the same result. Empty = random.",
+)
 _LIP_TEXT = Param("lip_sync_tts_content", "text", "Line to speak", max_length=LIP_SYNC_MAX)
 _LIP_SPEAKER = Param("lip_sync_tts_speaker", "enum", "Voice", choices=SPEAKERS, default="Auto")
 _NO_1080P_8S = Exclusion("resolution", "1080p", "duration", 8, "1080p videos can only be 5 seconds long.")

@@ -72,20 +72,22 @@ def _plain(text: str, limit: int = 300) -> str:
 def describe_network_error(exc: requests.RequestException, host: str) -> ConnectionFailed:
     """Tell 'your network is down' from 'the server is down' and whether a request may have left us."""
     if isinstance(exc, requests.ConnectTimeout):
-        return RequestTimeout(f"Could not connect to {host} in time: check your internet connection.",
-                              may_have_reached_server=False)  # fmt: skip
+        return RequestTimeout(
+            f"Could not connect to {host} in time: check your internet connection.", may_have_reached_server=False
+        )
     if isinstance(exc, requests.ReadTimeout):
         return RequestTimeout(f"{host} did not answer in time.", may_have_reached_server=True)
     inner: Any = exc.args[0] if exc.args else None
     reason = getattr(inner, "reason", inner)
     if isinstance(reason, urllib3.exceptions.NameResolutionError):
-        return ConnectionFailed(f"Cannot look up {host}: check your internet connection.",
-                                may_have_reached_server=False)  # fmt: skip
+        return ConnectionFailed(
+            f"Cannot look up {host}: check your internet connection.", may_have_reached_server=False
+        )
     if isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError):
-        return ConnectionFailed(f"{host} refused the connection: the service may be down.",
-                                may_have_reached_server=False)  # fmt: skip
-    return ConnectionFailed(f"The connection to {host} broke before an answer arrived.",
-                            may_have_reached_server=True)  # fmt: skip
+        return ConnectionFailed(
+            f"{host} refused the connection: the service may be down.", may_have_reached_server=False
+        )
+    return ConnectionFailed(f"The connection to {host} broke before an answer arrived.", may_have_reached_server=True)
 
 
 def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
@@ -133,8 +135,15 @@ def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
 class ApiClient:
     """Talks to the AI/ML API (or the simulator). Thread-safe enough for one request per thread."""
 
-    def __init__(self, base_url: str, api_key: str, *, timeouts: Timeouts | None = None,
-                 model: ModelSpec = DEFAULT_MODEL, session: requests.Session | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeouts: Timeouts | None = None,
+        model: ModelSpec = DEFAULT_MODEL,
+        session: requests.Session | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.timeouts = timeouts or Timeouts()
@@ -149,19 +158,29 @@ class ApiClient:
     def close(self) -> None:
         self.session.close()
 
-    def _request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                 body: dict[str, Any] | None = None) -> Any:  # fmt: skip
+    def _request(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, body: dict[str, Any] | None = None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
         try:
-            resp = self.session.request(method, self.base_url + path, params=params, json=body, headers=headers,
-                                        timeout=self.timeouts.as_tuple(), stream=True, allow_redirects=False)  # fmt: skip
+            resp = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=self.timeouts.as_tuple(),
+                stream=True,
+                allow_redirects=False,
+            )
             with resp:
                 raw = resp.raw.read(MAX_JSON_BYTES + 1, decode_content=True)
         except requests.RequestException as exc:
             raise describe_network_error(exc, self.host) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectionFailed(f"The connection to {self.host} broke: {type(exc).__name__}",
-                                   may_have_reached_server=True) from None  # fmt: skip
+            raise ConnectionFailed(
+                f"The connection to {self.host} broke: {type(exc).__name__}", may_have_reached_server=True
+            ) from None
         if resp.status_code >= 300:
             raise error_from_response(resp, raw[:MAX_JSON_BYTES])
         if len(raw) > MAX_JSON_BYTES:
@@ -170,9 +189,11 @@ class ApiClient:
             return json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             snippet = _plain(raw.decode("utf-8", "replace"), 120)
-            raise MalformedResponseError(f"The server's answer is not JSON: {snippet!r}",
-                                         status=resp.status_code,
-                                         request_id=resp.headers.get("x-request-id")) from None  # fmt: skip
+            raise MalformedResponseError(
+                f"The server's answer is not JSON: {snippet!r}",
+                status=resp.status_code,
+                request_id=resp.headers.get("x-request-id"),
+            ) from None
 
     def create(self, body: dict[str, Any]) -> GenerationStatus:
         """POST the job. The caller must treat a ConnectionFailed with may_have_reached_server as 'unknown'."""

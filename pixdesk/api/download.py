@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 
 from pixdesk.api.client import USER_AGENT, Timeouts, describe_network_error, error_from_response
 from pixdesk.api.errors import ConnectionFailed, DownloadError
@@ -45,9 +46,16 @@ def _total_from(resp: requests.Response, offset: int) -> int | None:
     return None
 
 
-def download_video(url: str, dest: Path, *, session: requests.Session | None = None,
-                   expected_size: int | None = None, progress: ProgressCallback | None = None,
-                   timeouts: Timeouts | None = None, should_stop: Callable[[], bool] | None = None) -> Path:  # fmt: skip
+def download_video(
+    url: str,
+    dest: Path,
+    *,
+    session: requests.Session | None = None,
+    expected_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    timeouts: Timeouts | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
     """Fetch `url` into `dest`; raises ConnectionFailed (resumable) or DownloadError."""
     check_video_url(url)
     sess = session or requests.Session()
@@ -63,8 +71,9 @@ def download_video(url: str, dest: Path, *, session: requests.Session | None = N
         with sess.get(url, headers=headers, stream=True, timeout=timeouts.as_tuple()) as resp:
             if resp.status_code == 416 and offset:
                 part.unlink()
-                raise DownloadError("The saved part of the video did not match the server's; starting again.",
-                                    retryable=True)  # fmt: skip
+                raise DownloadError(
+                    "The saved part of the video did not match the server's; starting again.", retryable=True
+                )
             if resp.status_code >= 300:
                 raise error_from_response(resp, resp.raw.read(4096) or b"")
             if resp.status_code == 200:
@@ -74,7 +83,8 @@ def download_video(url: str, dest: Path, *, session: requests.Session | None = N
             with part.open("ab" if offset else "wb") as fh:
                 if progress:
                     progress(done, total)
-                for chunk in resp.iter_content(CHUNK):
+                # read1 hands over whatever arrived, so a cut connection keeps every byte received.
+                for chunk in iter(lambda: resp.raw.read1(CHUNK), b""):
                     if should_stop and should_stop():
                         raise DownloadError("Download stopped.", retryable=False)
                     fh.write(chunk)
@@ -85,15 +95,14 @@ def download_video(url: str, dest: Path, *, session: requests.Session | None = N
                 os.fsync(fh.fileno())
     except requests.RequestException as exc:
         raise describe_network_error(exc, host) from None
-    except OSError as exc:
+    except (OSError, urllib3.exceptions.HTTPError) as exc:
         raise ConnectionFailed(f"The download from {host} broke: {exc}", may_have_reached_server=True) from None
     size = part.stat().st_size
     if total is not None and size < total:
         raise DownloadError(f"The download stopped at {size:,} of {total:,} bytes; it will resume.", retryable=True)
     if expected_size is not None and size != expected_size:
         part.unlink()
-        raise DownloadError(f"The video is {size:,} bytes but the server announced {expected_size:,}.",
-                            retryable=True)  # fmt: skip
+        raise DownloadError(f"The video is {size:,} bytes but the server announced {expected_size:,}.", retryable=True)
     if total is not None and size != total:
         part.unlink()
         raise DownloadError(f"The video is {size:,} bytes but the server sent {total:,}.", retryable=True)

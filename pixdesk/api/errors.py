@@ -17,8 +17,15 @@ class ApiError(PixDeskError):
     status: int | None = None
     kind = "api error"
 
-    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None,
-                 path: str | None = None, detail: object = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        path: str | None = None,
+        detail: object = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if status is not None:
@@ -35,7 +42,9 @@ class ApiError(PixDeskError):
         return " ".join(parts)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status={self.status!r}, message={self.message!r}, request_id={self.request_id!r})"
+        return (
+            f"{type(self).__name__}(status={self.status!r}, message={self.message!r}, request_id={self.request_id!r})"
+        )
 
 
 class BadRequestError(ApiError):

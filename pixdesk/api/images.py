@@ -53,6 +53,7 @@ class PreparedImage:
     mime: str
     payload_bytes: int
     notes: list[str] = field(default_factory=list)
+    thumbnail: bytes | None = None  # a small PNG, made from the same decode
 
 
 def is_web_url(value: str) -> bool:
@@ -126,8 +127,9 @@ def _plan(img: Image.Image, path: Path, size: int) -> tuple[list[str], bool]:
         reencode = True
     if max(w, h) > MAX_SIDE:
         scale = MAX_SIDE / max(w, h)
-        notes.append(f"{w}×{h} px is over the {MAX_SIDE} px limit: it will be scaled to "
-                     f"{round(w * scale)}×{round(h * scale)}.")  # fmt: skip
+        notes.append(
+            f"{w}×{h} px is over the {MAX_SIDE} px limit: it will be scaled to {round(w * scale)}×{round(h * scale)}."
+        )
         reencode = True
     elif size > DATA_URI_CAP_BYTES or size >= MAX_SOURCE_BYTES:
         notes.append(f"{size / 1e6:.1f} MB will be re-encoded to upload faster.")
@@ -170,8 +172,8 @@ def _encode_jpeg(img: Image.Image) -> bytes:
             img = img.resize((max(1, int(img.width * 0.8)), max(1, int(img.height * 0.8))), Image.Resampling.LANCZOS)
 
 
-def prepare_image(source: str | os.PathLike[str]) -> PreparedImage:
-    """The `image_url` for `source`; raises ImageRejected with a reason a person understands."""
+def prepare_image(source: str | os.PathLike[str], thumbnail_side: int = 0) -> PreparedImage:
+    """The `image_url` for `source` (and a thumbnail when asked); raises ImageRejected with a reason."""
     text = os.fspath(source)
     if isinstance(source, str) and is_web_url(text):
         return PreparedImage(text.strip(), 0, 0, "", 0, [])
@@ -181,20 +183,28 @@ def prepare_image(source: str | os.PathLike[str]) -> PreparedImage:
     img, size = _open(p)
     with img:
         notes, reencode = _plan(img, p, size)
+        upright = _flatten(ImageOps.exif_transpose(img) if _orientation(img) != 1 else img)
         if not reencode:
             mime = PASS_THROUGH_FORMATS[img.format or "JPEG"]
             data = p.read_bytes()
-            w, h = img.size
         else:
-            work = ImageOps.exif_transpose(img) if _orientation(img) != 1 else img
-            work = _flatten(work)
-            if max(work.size) > MAX_SIDE:
-                work.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-            data = _encode_jpeg(work)
+            if max(upright.size) > MAX_SIDE:
+                upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+            data = _encode_jpeg(upright)
             mime = "image/jpeg"
-            w, h = work.size
+        w, h = upright.size
+        thumb = _thumbnail(upright, thumbnail_side) if thumbnail_side else None
     uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-    return PreparedImage(uri, w, h, mime, len(data), notes)
+    return PreparedImage(uri, w, h, mime, len(data), notes, thumb)
+
+
+def _thumbnail(img: Image.Image, max_side: int) -> bytes:
+    small = img.copy()
+    small.draft("RGB", (max_side, max_side))
+    small.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    buf = io.BytesIO()
+    small.save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
 
 
 def thumbnail_png(source: str | os.PathLike[str], max_side: int = 160) -> bytes:
@@ -202,9 +212,4 @@ def thumbnail_png(source: str | os.PathLike[str], max_side: int = 160) -> bytes:
     p = Path(source)
     img, _ = _open(p)
     with img:
-        work = ImageOps.exif_transpose(img) if _orientation(img) != 1 else img
-        work = _flatten(work)
-        work.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        buf = io.BytesIO()
-        work.save(buf, "PNG")
-        return buf.getvalue()
+        return _thumbnail(_flatten(ImageOps.exif_transpose(img) if _orientation(img) != 1 else img), max_side)

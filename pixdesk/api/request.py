@@ -71,9 +71,9 @@ class GenerationRequest:
             message = _check_param(param, value)
             if message:
                 errors.append(FieldError(param.name, message))
-        if self.lip_sync_tts_speaker is not None and not (self.lip_sync_tts_content or "").strip():
-            if not any(e.field == "lip_sync_tts_speaker" for e in errors):
-                errors.append(FieldError("lip_sync_tts_content", "A voice was chosen but there is no line to speak."))
+        speaker_ok = not any(e.field == "lip_sync_tts_speaker" for e in errors)
+        if self.lip_sync_tts_speaker is not None and not (self.lip_sync_tts_content or "").strip() and speaker_ok:
+            errors.append(FieldError("lip_sync_tts_content", "A voice was chosen but there is no line to speak."))
         chosen = {p.name: self.effective(p.name) for p in spec.params}
         for ex in spec.exclusions:
             if chosen.get(ex.when_param) == ex.when_value and chosen.get(ex.forbid_param) == ex.forbid_value:
@@ -89,8 +89,15 @@ class GenerationRequest:
     def to_body(self, image_url: str) -> dict[str, Any]:
         """The JSON body; optional fields the user did not set are omitted, never null or ''."""
         body: dict[str, Any] = {"model": self.model, "prompt": self.prompt.strip(), "image_url": image_url}
-        for name in ("negative_prompt", "resolution", "duration", "style", "seed",
-                     "lip_sync_tts_content", "lip_sync_tts_speaker"):  # fmt: skip
+        for name in (
+            "negative_prompt",
+            "resolution",
+            "duration",
+            "style",
+            "seed",
+            "lip_sync_tts_content",
+            "lip_sync_tts_speaker",
+        ):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = value.strip()

@@ -98,8 +98,9 @@ def _status_word(data: dict[str, Any]) -> str:
 
 def parse_created(data: Any) -> GenerationStatus:
     obj = _obj(data, "create")
-    return GenerationStatus(id=_id(obj), status=_status_word(obj) if obj.get("status") else "queued",
-                            credits_used=_credits(obj))  # fmt: skip
+    return GenerationStatus(
+        id=_id(obj), status=_status_word(obj) if obj.get("status") else "queued", credits_used=_credits(obj)
+    )
 
 
 def parse_status(data: Any) -> GenerationStatus:
@@ -126,8 +127,14 @@ def parse_status(data: Any) -> GenerationStatus:
         error_message = _opt_str(error.get("message"))
     elif isinstance(error, str):
         error_message = _opt_str(error)
-    return GenerationStatus(id=_id(obj), status=status, video=video, error_name=error_name,
-                            error_message=error_message, credits_used=_credits(obj))  # fmt: skip
+    return GenerationStatus(
+        id=_id(obj),
+        status=status,
+        video=video,
+        error_name=error_name,
+        error_message=error_message,
+        credits_used=_credits(obj),
+    )
 
 
 def parse_balance(data: Any) -> Balance:

@@ -45,7 +45,7 @@ from pixdesk.api.errors import (
     is_transient,
     retry_after_of,
 )
-from pixdesk.api.images import ImageRejected, prepare_image, thumbnail_png
+from pixdesk.api.images import ImageRejected, prepare_image
 from pixdesk.api.request import GenerationRequest
 from pixdesk.api.responses import Outcome, check_video_url
 from pixdesk.jobs.library import Library
@@ -66,6 +66,7 @@ T = TypeVar("T")
 JobListener = Callable[[Job], None]
 NoticeListener = Callable[[str, str], None]
 DEMO_BACKEND = "demo"
+THUMBNAIL_SIDE = 128
 QUEUED_WORDS = frozenset({"queued", "waiting", "pending", "created", "submitted", "in_queue"})
 
 
@@ -82,10 +83,21 @@ class _Stop(Exception):
 
 
 class JobEngine:
-    def __init__(self, client: ApiClient, store: JobStore, library: Library, *, max_in_flight: int = 4,
-                 clock: Clock | None = None, poll_policy: PollPolicy | None = None,
-                 retry_policy: RetryPolicy | None = None, rng: random.Random | None = None,
-                 requests_per_second: float = 4.0, workers: int = 12, backend: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        client: ApiClient,
+        store: JobStore,
+        library: Library,
+        *,
+        max_in_flight: int = 4,
+        clock: Clock | None = None,
+        poll_policy: PollPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+        requests_per_second: float = 8.0,
+        workers: int = 12,
+        backend: str | None = None,
+    ) -> None:
         self.client = client
         self.backend = backend or client.base_url
         self.store = store
@@ -173,8 +185,13 @@ class JobEngine:
                 continue  # sent to another server (live vs demo): left for when that one is in use
             self.jobs[job.id] = job
             if job.backend == DEMO_BACKEND and job.server_id is not None:
-                await self._set(job, JobState.FAILED, detail=None, error_kind="api",
-                                error="The demo simulator was restarted, so this demo job cannot be resumed.")  # fmt: skip
+                await self._set(
+                    job,
+                    JobState.FAILED,
+                    detail=None,
+                    error_kind="api",
+                    error="The demo simulator was restarted, so this demo job cannot be resumed.",
+                )
                 resumed.append(job)
                 continue
             if job.state is JobState.SUBMITTING and job.server_id is None:
@@ -218,7 +235,12 @@ class JobEngine:
     def _start(self, job: Job) -> None:
         task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.id[:8]}")
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _t, jid=job.id: self._tasks.pop(jid, None))
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        for job_id, known in list(self._tasks.items()):
+            if known is task:
+                del self._tasks[job_id]
 
     async def _http_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._http, fn, *args)
@@ -259,11 +281,14 @@ class JobEngine:
 
     def _fail_from(self, exc: BaseException) -> dict[str, Any]:
         if isinstance(exc, ApiError):
-            return {"error": exc.message, "error_status": exc.status, "request_id": exc.request_id,
-                    "error_kind": "api"}  # fmt: skip
+            return {"error": exc.message, "error_status": exc.status, "request_id": exc.request_id, "error_kind": "api"}
         kind = "network" if isinstance(exc, ConnectionFailed) else "api"
-        return {"error": str(getattr(exc, "message", exc)), "error_status": None, "request_id": None,
-                "error_kind": kind}  # fmt: skip
+        return {
+            "error": str(getattr(exc, "message", exc)),
+            "error_status": None,
+            "request_id": None,
+            "error_kind": kind,
+        }
 
     def _check_cancel(self, job: Job) -> None:
         if job.id in self._cancel_requested:
@@ -334,9 +359,8 @@ class JobEngine:
         if job.state is not JobState.PREPARING:
             await self._set(job, JobState.PREPARING, persist=False)
         try:
-            prepared = await self._http_call(prepare_image, job.request.image)
-            if job.thumbnail is None and not prepared.image_url.startswith("http"):
-                job.thumbnail = await self._http_call(thumbnail_png, job.request.image)
+            prepared = await self._http_call(prepare_image, job.request.image, THUMBNAIL_SIDE)
+            job.thumbnail = job.thumbnail or prepared.thumbnail
         except ImageRejected as exc:
             await self._set(job, JobState.FAILED, error=str(exc), error_kind="input")
             raise _Stop from None
@@ -361,8 +385,9 @@ class JobEngine:
                     return await self._unknown(job, exc)
                 attempt += 1
                 if attempt >= self.retry_policy.create_attempts:
-                    await self._set(job, JobState.FAILED, error=f"{exc.message} (never sent; safe to retry)",
-                                    error_kind="network")  # fmt: skip
+                    await self._set(
+                        job, JobState.FAILED, error=f"{exc.message} (never sent; safe to retry)", error_kind="network"
+                    )
                     raise _Stop from None
                 await self._retry_wait(job, attempt, None)
                 continue
@@ -390,16 +415,30 @@ class JobEngine:
                     await self._set(job, JobState.FAILED, **self._fail_from(exc))
                     raise _Stop from None
                 return await self._unknown(job, exc)
-            await self._set(job, JobState.QUEUED, server_id=created.id, server_status=created.status,
-                            credits=created.credits_used, detail=None, retries=0)  # fmt: skip
+            await self._set(
+                job,
+                JobState.QUEUED,
+                server_id=created.id,
+                server_status=created.status,
+                credits=created.credits_used,
+                detail=None,
+                retries=0,
+            )
             if job.id in self._cancel_requested:
                 raise asyncio.CancelledError
             return None
 
     async def _unknown(self, job: Job, exc: PixDeskError) -> None:
         what = getattr(exc, "message", str(exc))
-        await self._set(job, JobState.UNKNOWN, detail=None, error=f"{what} {UNKNOWN_ADVICE}", error_kind="network",
-                        error_status=getattr(exc, "status", None), request_id=getattr(exc, "request_id", None))  # fmt: skip
+        await self._set(
+            job,
+            JobState.UNKNOWN,
+            detail=None,
+            error=f"{what} {UNKNOWN_ADVICE}",
+            error_kind="network",
+            error_status=getattr(exc, "status", None),
+            request_id=getattr(exc, "request_id", None),
+        )
         raise _Stop
 
     def _close_gate(self, exc: ApiError) -> None:
@@ -444,9 +483,13 @@ class JobEngine:
                 failures += 1
                 failing_since = failing_since if failing_since is not None else now
                 if now - failing_since > self.retry_policy.budget:
-                    await self._set(job, JobState.STALLED, detail=None,
-                                    error=f"Lost contact with the server: {getattr(exc, 'message', exc)}. "
-                                    "PixDesk will check again at the next start (or choose Resume).")  # fmt: skip
+                    await self._set(
+                        job,
+                        JobState.STALLED,
+                        detail=None,
+                        error=f"Lost contact with the server: {getattr(exc, 'message', exc)}. "
+                        "PixDesk will check again at the next start (or choose Resume).",
+                    )
                     raise _Stop from None
                 if isinstance(exc, RateLimitError):
                     self.rate.pause(exc.retry_after or 5.0)
@@ -461,8 +504,9 @@ class JobEngine:
                 job.credits = status.credits_used
             if status.outcome is Outcome.DONE:
                 if status.video is None:
-                    await self._set(job, JobState.FAILED, detail=None,
-                                    error="The server reported success but sent no video.")  # fmt: skip
+                    await self._set(
+                        job, JobState.FAILED, detail=None, error="The server reported success but sent no video."
+                    )
                     raise _Stop
                 try:
                     check_video_url(status.video.url)
@@ -485,8 +529,12 @@ class JobEngine:
                 await self._set(job, state, server_status=word, detail=None)
             if state is JobState.GENERATING and generating_for > self.poll_policy.generating_budget:
                 minutes = int(self.poll_policy.generating_budget // 60)
-                await self._set(job, JobState.STALLED, error=f"Still generating after {minutes} minutes. "
-                                "The server may still finish it: PixDesk checks again at the next start.")  # fmt: skip
+                await self._set(
+                    job,
+                    JobState.STALLED,
+                    error=f"Still generating after {minutes} minutes. "
+                    "The server may still finish it: PixDesk checks again at the next start.",
+                )
                 raise _Stop
             delay = schedule.next_delay()
 
@@ -513,9 +561,15 @@ class JobEngine:
         while True:
             try:
                 await self._http_call(
-                    lambda: download_video(job.video_url or "", dest, session=self._download_session,
-                                           expected_size=job.video_size, progress=progress,
-                                           should_stop=lambda: self._closed))  # fmt: skip
+                    lambda: download_video(
+                        job.video_url or "",
+                        dest,
+                        session=self._download_session,
+                        expected_size=job.video_size,
+                        progress=progress,
+                        should_stop=lambda: self._closed,
+                    )
+                )
                 break
             except (ConnectionFailed, DownloadError, RateLimitError, ServerError) as exc:
                 if not is_transient(exc):
@@ -525,8 +579,12 @@ class JobEngine:
                 failing_since = failing_since if failing_since is not None else now
                 failures += 1
                 if now - failing_since > self.retry_policy.budget:
-                    await self._set(job, JobState.STALLED, detail=None,
-                                    error="The video could not be downloaded yet; PixDesk resumes at the next start.")  # fmt: skip
+                    await self._set(
+                        job,
+                        JobState.STALLED,
+                        detail=None,
+                        error="The video could not be downloaded yet; PixDesk resumes at the next start.",
+                    )
                     raise _Stop from None
                 job.detail = f"retrying ({failures})"
                 self._emit(job)

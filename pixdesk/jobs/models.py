@@ -29,8 +29,10 @@ AT_SERVER = frozenset({JobState.QUEUED, JobState.GENERATING, JobState.DOWNLOADIN
 FINAL = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN, JobState.STALLED})
 UNFINISHED = frozenset(JobState) - {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN}
 
-UNKNOWN_ADVICE = ("The create request may or may not have reached the server. Check your AI/ML API dashboard "
-                  "before retrying, so you do not pay twice.")  # fmt: skip
+UNKNOWN_ADVICE = (
+    "The create request may or may not have reached the server. Check your AI/ML API dashboard "
+    "before retrying, so you do not pay twice."
+)
 
 
 @dataclass

@@ -16,10 +16,27 @@ from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs.models import UNFINISHED, Job, JobState
 
 COLUMNS = (
-    "id", "state", "backend", "created_at", "updated_at", "server_id", "server_status", "submitted_at", "generating_since",
-    "finished_at", "credits", "error", "error_kind", "error_status", "request_id", "video_url", "video_size", "file_path",
-    "thumbnail", "retries",
-)  # fmt: skip
+    "id",
+    "state",
+    "backend",
+    "created_at",
+    "updated_at",
+    "server_id",
+    "server_status",
+    "submitted_at",
+    "generating_since",
+    "finished_at",
+    "credits",
+    "error",
+    "error_kind",
+    "error_status",
+    "request_id",
+    "video_url",
+    "video_size",
+    "file_path",
+    "thumbnail",
+    "retries",
+)
 
 MIGRATIONS: list[str] = [
     # 1: the first schema

@@ -52,7 +52,7 @@ class RetryPolicy:
     base: float = 1.0
     ceiling: float = 60.0
     budget: float = 10 * 60.0
-    create_attempts: int = 6
+    create_attempts: int = 4
 
 
 class PollSchedule:

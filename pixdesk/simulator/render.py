@@ -38,8 +38,15 @@ class RenderSpec:
 
     def cache_key(self) -> str:
         h = hashlib.sha256()
-        for part in (self.image_url, self.resolution, str(self.duration), self.style or "", str(self.seed),
-                     self.lip_sync_text or "", self.speaker or ""):  # fmt: skip
+        for part in (
+            self.image_url,
+            self.resolution,
+            str(self.duration),
+            self.style or "",
+            str(self.seed),
+            self.lip_sync_text or "",
+            self.speaker or "",
+        ):
             h.update(part.encode("utf-8", "replace"))
             h.update(b"\0")
         return h.hexdigest()[:24]
@@ -49,9 +56,8 @@ def load_source(image_url: str) -> Image.Image:
     """The picture to animate: the data URI's image, or a placeholder for a web URL we cannot fetch."""
     if image_url.startswith("data:"):
         payload = image_url.split(",", 1)[1]
-        img = Image.open(io.BytesIO(base64.b64decode(payload)))
-        img.load()
-        return img.convert("RGB")
+        with Image.open(io.BytesIO(base64.b64decode(payload))) as decoded:
+            return decoded.convert("RGB")
     img = Image.new("RGB", (1280, 720))
     draw = ImageDraw.Draw(img)
     for y in range(720):
@@ -63,11 +69,13 @@ def load_source(image_url: str) -> Image.Image:
 def frame_size(src: Image.Image, resolution: str) -> tuple[int, int]:
     short = SHORT_SIDES.get(resolution, 720)
     aspect = min(2.0, max(0.5, src.width / src.height))
+    w: float
+    h: float
     if aspect >= 1:
         w, h = short * aspect, short
     else:
         w, h = short, short / aspect
-    return int(round(w / 2)) * 2, int(round(h / 2)) * 2
+    return round(w / 2) * 2, round(h / 2) * 2
 
 
 def apply_style(img: Image.Image, style: str | None) -> Image.Image:
@@ -86,8 +94,9 @@ def apply_style(img: Image.Image, style: str | None) -> Image.Image:
         img = ImageOps.posterize(ImageEnhance.Color(img).enhance(1.5), 3)
         img = Image.composite(img, Image.new("RGB", img.size, (0, 0, 0)), edges)
     elif style == "cyberpunk":
-        img = ImageOps.colorize(ImageOps.autocontrast(img.convert("L")), black=(20, 0, 60), mid=(220, 0, 180),
-                                white=(0, 255, 255))  # fmt: skip
+        img = ImageOps.colorize(
+            ImageOps.autocontrast(img.convert("L")), black=(20, 0, 60), mid=(220, 0, 180), white=(0, 255, 255)
+        )
     return img
 
 
@@ -138,8 +147,9 @@ def render_video(spec: RenderSpec, dest: Path) -> Path:
     width, height = frame_size(src, spec.resolution)
     # Work from a copy a little larger than the frame so the zoom stays sharp and each frame is cheap.
     scale = 1.25 * max(width / src.width, height / src.height)
-    work = src.resize((max(width, int(src.width * scale)), max(height, int(src.height * scale))),
-                      Image.Resampling.LANCZOS)  # fmt: skip
+    work = src.resize(
+        (max(width, int(src.width * scale)), max(height, int(src.height * scale))), Image.Resampling.LANCZOS
+    )
     work = apply_style(work, spec.style)
     frames = spec.duration * FPS
     rng = np.random.default_rng(spec.seed if spec.seed is not None else 7)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import threading
 import time
@@ -85,11 +86,21 @@ class SimulatorStats:
 class Simulator:
     """Start with `start()` (or as a context manager); `url` is then `http://127.0.0.1:<port>`."""
 
-    def __init__(self, *, port: int = 0, api_key: str | None = None, queue_seconds: float = 1.0,
-                 generate_seconds: float = 3.0, faults: list[Fault] | None = None, fail_generations: int = 0,
-                 render_sync: bool = False, clock: Callable[[], float] = time.monotonic,
-                 balance_usd: float = DEMO_BALANCE_USD, workdir: Path | None = None,
-                 render_workers: int = 2) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        api_key: str | None = None,
+        queue_seconds: float = 1.0,
+        generate_seconds: float = 3.0,
+        faults: list[Fault] | None = None,
+        fail_generations: int = 0,
+        render_sync: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        balance_usd: float = DEMO_BALANCE_USD,
+        workdir: Path | None = None,
+        render_workers: int = 2,
+    ) -> None:
         self.port = port
         self.api_key = api_key
         self.queue_seconds = queue_seconds
@@ -170,8 +181,9 @@ class Simulator:
                     problems.append(f"{param.name}: Required")
                 continue
             if value is None:
-                problems.append(f"{param.name}: Expected {'string' if param.kind != 'int' else 'number'}, "
-                                "received null")  # fmt: skip
+                problems.append(
+                    f"{param.name}: Expected {'string' if param.kind != 'int' else 'number'}, received null"
+                )
                 continue
             if param.kind in ("text", "image"):
                 if not isinstance(value, str):
@@ -183,8 +195,11 @@ class Simulator:
             elif param.kind == "enum" and value not in param.choices:
                 allowed = " | ".join(repr(c) for c in param.choices)
                 problems.append(f"{param.name}: Invalid enum value. Expected {allowed}, received {value!r}")
-            elif param.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)
-                                          or not (param.minimum or 0) <= value <= (param.maximum or 2**31)):  # fmt: skip
+            elif param.kind == "int" and (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not (param.minimum or 0) <= value <= (param.maximum or 2**31)
+            ):
                 problems.append(f"{param.name}: Number must be an integer between {param.minimum} and {param.maximum}")
         image = body.get("image_url")
         if isinstance(image, str) and image:
@@ -222,10 +237,15 @@ class Simulator:
 
     def _render(self, body: dict[str, Any]) -> Future[Path]:
         spec = RenderSpec(
-            image_url=body["image_url"], resolution=body.get("resolution", "720p"), duration=body.get("duration", 5),
-            style=body.get("style"), seed=body.get("seed"), lip_sync_text=body.get("lip_sync_tts_content"),
-            speaker=body.get("lip_sync_tts_speaker"), prompt=body.get("prompt", ""),
-        )  # fmt: skip
+            image_url=body["image_url"],
+            resolution=body.get("resolution", "720p"),
+            duration=body.get("duration", 5),
+            style=body.get("style"),
+            seed=body.get("seed"),
+            lip_sync_text=body.get("lip_sync_tts_content"),
+            speaker=body.get("lip_sync_tts_speaker"),
+            prompt=body.get("prompt", ""),
+        )
         key = spec.cache_key()
         with self._lock:
             existing = self._renders.get(key)
@@ -270,10 +290,14 @@ class Simulator:
                 self.balance_usd -= gen.credits / CREDITS_PER_USD
         answer.update(
             status="completed",
-            video={"url": f"{self.url}{FILES_PREFIX}{path.name}", "content_type": "video/mp4",
-                   "file_name": path.name, "file_size": path.stat().st_size},
+            video={
+                "url": f"{self.url}{FILES_PREFIX}{path.name}",
+                "content_type": "video/mp4",
+                "file_name": path.name,
+                "file_size": path.stat().st_size,
+            },
             meta={"usage": {"credits_used": gen.credits}},
-        )  # fmt: skip
+        )
         return answer
 
 
@@ -313,10 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(2)
-        except OSError:
-            pass
 
     def _endpoint(self, method: str, path: str) -> Endpoint:
         if path in CREATE_PATHS:
@@ -340,9 +362,15 @@ class _Handler(BaseHTTPRequestHandler):
             return fault
         if fault.kind == "status":
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
-            messages = {429: "Too many requests, please slow down.", 500: "Internal server error",
-                        502: "Bad gateway", 503: "Service temporarily unavailable", 504: "Gateway timeout",
-                        401: "Unauthorized", 403: "Insufficient credits"}  # fmt: skip
+            messages = {
+                429: "Too many requests, please slow down.",
+                500: "Internal server error",
+                502: "Bad gateway",
+                503: "Service temporarily unavailable",
+                504: "Gateway timeout",
+                401: "Unauthorized",
+                403: "Insufficient credits",
+            }
             self._error(fault.status, messages.get(fault.status, "Simulated error"), headers)
             return fault
         if fault.kind == "malformed":
@@ -353,8 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_raw(200 if fault.kind == "html" else fault.status, page, "text/html")
             return fault
         if fault.kind == "huge":
-            self._send_raw(200, b'{"id": "x", "status": "queued", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}',
-                           "application/json")  # fmt: skip
+            self._send_raw(
+                200, b'{"id": "x", "status": "queued", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json"
+            )
             return fault
         return fault  # drop_after_accept, cut: handled by the endpoint
 
@@ -391,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError) as exc:
             self._error(400, f"Body validation error! Invalid JSON: {exc}")
             return
-        spec = MODELS.get(body.get("model")) if isinstance(body, dict) else None
+        spec = MODELS.get(str(body.get("model"))) if isinstance(body, dict) else None
         problems = self.sim.validate(body, spec)
         if problems:
             self._error(400, "Body validation error! " + "; ".join(problems))
@@ -414,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind != "cut":
             return
         if endpoint == "download":
-            self._serve_file(parts.path[len(FILES_PREFIX):], fault)
+            self._serve_file(parts.path[len(FILES_PREFIX) :], fault)
             return
         if endpoint == "other":
             self._error(404, f"Cannot GET {parts.path}")

@@ -1,0 +1,36 @@
+"""Small real helpers for tests: a fake clock and an engine wired to a simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from pixdesk.api.client import ApiClient
+from pixdesk.jobs import JobEngine, JobStore, Library, PollPolicy, RetryPolicy
+from pixdesk.simulator import Simulator
+
+FAST_POLL = PollPolicy(first=0.15, growth=1.5, ceiling=0.4, jitter=0.1)
+FAST_RETRY = RetryPolicy(base=0.05, ceiling=0.3, budget=20.0)
+
+
+class FakeClock:
+    """Virtual time: `sleep` advances it at once, so a 30-minute job takes milliseconds."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def make_engine(sim: Simulator, folder: Path, key: str = "sk-test", **kwargs: object) -> JobEngine:
+    kwargs.setdefault("poll_policy", FAST_POLL)
+    kwargs.setdefault("retry_policy", FAST_RETRY)
+    store = JobStore(folder / "jobs.sqlite3")
+    return JobEngine(ApiClient(sim.url, key), store, Library(folder / "videos"), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,224 @@
+"""The job engine against the real simulator: concurrency, limits, safe retries, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import av
+
+from pixdesk.api.request import GenerationRequest
+from pixdesk.jobs import Job, JobState, JobStore
+from pixdesk.simulator import Simulator
+from tests.helpers import make_engine
+
+
+def request(png: Path, prompt: str = "waves roll in", **extra: object) -> GenerationRequest:
+    return GenerationRequest(image=str(png), prompt=prompt, resolution="360p", **extra)  # type: ignore[arg-type]
+
+
+def test_twenty_concurrent_jobs_all_complete_within_the_in_flight_limit(sim: Simulator, tmp_path: Path, png: Path):
+    seen: list[Job] = []
+
+    async def go() -> list[Job]:
+        engine = make_engine(sim, tmp_path, max_in_flight=6, requests_per_second=200)
+        engine.job_listeners.append(seen.append)
+        max_at_server = 0
+
+        def watch(job: Job) -> None:
+            nonlocal max_at_server
+            at_server = sum(
+                1
+                for j in engine.jobs.values()
+                if j.state in (JobState.SUBMITTING, JobState.QUEUED, JobState.GENERATING)
+            )
+            max_at_server = max(max_at_server, at_server)
+
+        engine.job_listeners.append(watch)
+        try:
+            jobs = [await engine.submit(request(png, f"job {i}", seed=i)) for i in range(20)]
+            await engine.wait_all()
+            assert max_at_server <= 6
+            return [engine.jobs[j.id] for j in jobs]
+        finally:
+            await engine.close()
+
+    jobs = asyncio.run(go())
+    assert [j.state for j in jobs] == [JobState.COMPLETED] * 20
+    assert sim.create_requests == 20 and len(sim.generations) == 20
+    assert len({j.file_path for j in jobs}) == 20
+    assert {JobState.WAITING, JobState.QUEUED, JobState.DOWNLOADING} <= {j.state for j in seen}
+    for job in jobs:
+        assert Path(job.file_path or "").stat().st_size > 1000
+        sidecar = json.loads(Path(job.file_path or "").with_suffix(".json").read_text())
+        assert sidecar["generation_id"] == job.server_id and sidecar["parameters"]["seed"] is not None
+
+
+def test_job_is_persisted_before_the_create_request_and_updated_with_the_id(sim: Simulator, tmp_path: Path, png: Path):
+    states_at_create: list[str | None] = []
+    store_path = tmp_path / "jobs.sqlite3"
+    original = sim.create
+
+    def spy(body, spec):  # runs inside the server when the create arrives
+        peek = JobStore(store_path)
+        states_at_create.extend(j.state.value for j in peek.all())
+        peek.close()
+        return original(body, spec)
+
+    sim.create = spy  # type: ignore[method-assign]
+
+    async def go() -> Job:
+        engine = make_engine(sim, tmp_path)
+        try:
+            job = await engine.submit(request(png))
+            return await engine.wait(job.id)
+        finally:
+            await engine.close()
+
+    job = asyncio.run(go())
+    assert states_at_create == ["submitting"]
+    stored = JobStore(store_path).get(job.id)
+    assert stored is not None and stored.server_id == job.server_id and stored.state is JobState.COMPLETED
+
+
+def test_create_429_is_retried_once_and_makes_one_generation(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("status", "create", status=429, retry_after=0.1)
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.COMPLETED
+    assert sim.create_requests == 2 and len(sim.generations) == 1
+
+
+def test_create_503_with_retry_after_is_retried(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("status", "create", status=503, retry_after=0.1)
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.COMPLETED and sim.create_requests == 2 and len(sim.generations) == 1
+
+
+def test_create_without_an_answer_is_never_resent(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("drop_after_accept", "create")
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.UNKNOWN
+    assert "dashboard" in (job.error or "")
+    assert sim.create_requests == 1 and len(sim.generations) == 1
+
+
+def test_create_500_is_unknown_not_resent(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("status", "create", status=500)
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.UNKNOWN and sim.create_requests == 1
+
+
+def test_validation_error_fails_the_job_with_the_servers_message(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("status", "create", status=400)
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.FAILED and job.error_status == 400 and job.request_id
+
+
+def test_failed_generation_shows_the_servers_message(sim: Simulator, tmp_path: Path, png: Path):
+    sim.fail_generations = 1
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.FAILED and "moderation" in (job.error or "")
+
+
+def test_polls_survive_drops_malformed_answers_and_html(sim: Simulator, tmp_path: Path, png: Path):
+    sim.inject("drop", "poll")
+    sim.inject("malformed", "poll")
+    sim.inject("html", "poll")
+    sim.inject("status", "poll", status=504)
+    job = _run_one(sim, tmp_path, png)
+    assert job.state is JobState.COMPLETED and len(sim.generations) == 1
+
+
+def test_401_pauses_submissions_with_one_notice(sim: Simulator, tmp_path: Path, png: Path):
+    sim.api_key = "the-right-key"
+    notices: list[tuple[str, str]] = []
+
+    async def go() -> list[Job]:
+        engine = make_engine(sim, tmp_path, key="wrong")
+        engine.notice_listeners.append(lambda kind, msg: notices.append((kind, msg)))
+        try:
+            jobs = [await engine.submit(request(png, f"p{i}")) for i in range(3)]
+            while len([j for j in engine.jobs.values() if j.detail and j.detail.startswith("paused")]) < 3:
+                await asyncio.sleep(0.02)
+            paused = [engine.jobs[j.id].snapshot() for j in jobs]
+            from pixdesk.api.client import ApiClient
+
+            engine.client = ApiClient(sim.url, "the-right-key")
+            engine.resume_submissions()
+            await engine.wait_all()
+            return paused + [engine.jobs[j.id] for j in jobs]
+        finally:
+            await engine.close()
+
+    jobs = asyncio.run(go())
+    assert [kind for kind, _ in notices].count("paused") == 1
+    assert "key" in notices[0][1]
+    assert all(j.state is JobState.WAITING for j in jobs[:3])
+    assert all(j.state is JobState.COMPLETED for j in jobs[3:])
+
+
+def test_cancel_before_sending_never_sends(sim: Simulator, tmp_path: Path, png: Path):
+    async def go() -> Job:
+        engine = make_engine(sim, tmp_path, max_in_flight=1)
+        try:
+            first = await engine.submit(request(png, "first"))
+            second = await engine.submit(request(png, "second"))
+            while engine.jobs[second.id].state is not JobState.WAITING:
+                await asyncio.sleep(0.01)
+            engine.cancel(second.id)
+            await engine.wait_all()
+            assert engine.jobs[first.id].state is JobState.COMPLETED
+            return engine.jobs[second.id]
+        finally:
+            await engine.close()
+
+    job = asyncio.run(go())
+    assert job.state is JobState.CANCELLED and job.server_id is None
+    assert sim.create_requests == 1
+
+
+def test_resume_polls_downloads_and_marks_unknown(sim: Simulator, tmp_path: Path, png: Path):
+    async def first_run() -> Job:
+        engine = make_engine(sim, tmp_path)
+        try:
+            job = await engine.submit(request(png))
+            while engine.jobs[job.id].server_id is None:
+                await asyncio.sleep(0.01)
+            return engine.jobs[job.id].snapshot()
+        finally:
+            await engine.close()  # like quitting the app mid-job
+
+    accepted = asyncio.run(first_run())
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    in_doubt = Job(request=request(png, "in doubt"), state=JobState.SUBMITTING, backend=sim.url)
+    store.save(in_doubt)
+    store.close()
+
+    async def second_run() -> list[Job]:
+        engine = make_engine(sim, tmp_path)
+        try:
+            await engine.resume_unfinished()
+            await engine.wait_all()
+            return [engine.jobs[accepted.id], engine.jobs[in_doubt.id]]
+        finally:
+            await engine.close()
+
+    done, doubtful = asyncio.run(second_run())
+    assert done.state is JobState.COMPLETED and Path(done.file_path or "").exists()
+    assert doubtful.state is JobState.UNKNOWN
+    assert sim.create_requests == 1
+    with av.open(done.file_path) as container:
+        assert container.streams.video[0].height == 360
+
+
+def _run_one(sim: Simulator, tmp_path: Path, png: Path) -> Job:
+    async def go() -> Job:
+        engine = make_engine(sim, tmp_path)
+        try:
+            job = await engine.submit(request(png))
+            return await engine.wait(job.id)
+        finally:
+            await engine.close()
+
+    return asyncio.run(go())
