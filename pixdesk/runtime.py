@@ -46,6 +46,7 @@ class Runtime:
         self.library = Library(settings.library)
         self.connection = self._connect(key)
         self.client = ApiClient(self.connection.base_url, self.connection.api_key)
+        self._clients = [self.client]
 
     def _connect(self, key: str | None) -> Connection:
         if self.demo:
@@ -61,19 +62,24 @@ class Runtime:
         key = self.keystore.get()
         self.demo = bool(demo) if demo is not None else (self.settings.demo_mode or not key)
         self.connection = self._connect(key)
-        self.client.close()
         self.client = ApiClient(self.connection.base_url, self.connection.api_key)
+        self._clients.append(self.client)
         return self.client
+
+    @property
+    def backend(self) -> str:
+        return DEMO_BACKEND if self.demo else self.connection.base_url
 
     def make_engine(self, **kwargs: Any) -> JobEngine:
         kwargs.setdefault("max_in_flight", self.settings.max_in_flight)
-        kwargs.setdefault("backend", DEMO_BACKEND if self.demo else self.connection.base_url)
+        kwargs.setdefault("backend", self.backend)
         if self.demo:  # the simulator is local: poll it briskly so the demo feels quick
             kwargs.setdefault("poll_policy", DEMO_POLL)
         return JobEngine(self.client, self.store, self.library, **kwargs)
 
     def close(self) -> None:
-        self.client.close()
+        for client in self._clients:
+            client.close()
         self.store.close()
         if self.simulator is not None:
             self.simulator.stop()

@@ -98,8 +98,8 @@ class JobEngine:
         workers: int = 12,
         backend: str | None = None,
     ) -> None:
-        self.client = client
         self.backend = backend or client.base_url
+        self._clients: dict[str, ApiClient] = {self.backend: client}
         self.store = store
         self.library = library
         self.clock: Clock = clock or RealClock()
@@ -123,6 +123,22 @@ class JobEngine:
         self._closed = False
 
     # -- public API ------------------------------------------------------------------------------
+    @property
+    def client(self) -> ApiClient:
+        return self._clients[self.backend]
+
+    @client.setter
+    def client(self, client: ApiClient) -> None:
+        self._clients[self.backend] = client
+
+    def use_backend(self, backend: str, client: ApiClient) -> None:
+        """New jobs go to `backend`; jobs already sent elsewhere keep talking to their own server."""
+        self.backend = backend
+        self._clients[backend] = client
+
+    def _client_for(self, job: Job) -> ApiClient:
+        return self._clients.get(job.backend) or self.client
+
     @property
     def max_in_flight(self) -> int:
         return self._max_in_flight
@@ -379,7 +395,7 @@ class JobEngine:
             # Persist *before* sending: if we die after this line, the job comes back as `unknown`.
             await self._set(job, JobState.SUBMITTING, submitted_at=time.time(), detail=None)
             try:
-                created = await self._http_call(self.client.create, body)
+                created = await self._http_call(self._client_for(job).create, body)
             except ConnectionFailed as exc:
                 if exc.may_have_reached_server:
                     return await self._unknown(job, exc)
@@ -473,7 +489,7 @@ class JobEngine:
                 generating_for += now - last_tick
             last_tick = now
             try:
-                status = await self._http_call(self.client.status, job.server_id)
+                status = await self._http_call(self._client_for(job).status, job.server_id)
             except NotFoundError as exc:
                 await self._set(job, JobState.FAILED, detail=None, **self._fail_from(exc))
                 raise _Stop from None

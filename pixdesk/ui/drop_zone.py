@@ -1,0 +1,278 @@
+"""The image drop zone: drag from a file manager or a browser, paste, or click to browse.
+
+Checking and thumbnailing the image happen off the UI thread; a refused file leaves the previous
+image in place and says why right here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPixmap,
+)
+from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from pixdesk.api.images import ImageInfo, ImageRejected, inspect_image, is_web_url, thumbnail_png
+from pixdesk.config import data_dir
+from pixdesk.ui import theme
+from pixdesk.ui.tasks import off_ui_thread, spawn
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+THUMB_SIDE = 360
+
+
+@dataclass
+class LoadedImage:
+    source: str  # a local path or an http(s) URL
+    info: ImageInfo | None
+    thumbnail: QImage | None
+
+
+def _load(path: str) -> LoadedImage:
+    info = inspect_image(path)
+    thumb = QImage.fromData(thumbnail_png(path, THUMB_SIDE))
+    return LoadedImage(path, info, thumb)
+
+
+def _save_pasted(image: QImage) -> str:
+    folder = data_dir() / "pasted"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}-{id(image) % 10000}.png"
+    if not image.save(str(path)):
+        raise ImageRejected("The pasted image could not be saved.")
+    return str(path)
+
+
+def _human_size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, size // 1000)} KB"
+
+
+class ImageDropZone(QFrame):
+    image_changed = Signal(str)
+    rejected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("imageDrop")
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumSize(QSize(240, 200))
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Image")
+        self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
+        self.current: LoadedImage | None = None
+        self._generation = 0
+        self._hovering = False
+
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setMinimumHeight(120)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.placeholder = QLabel("Drop an image here\nor click to browse · Ctrl+V to paste")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.title = QLabel()
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.details = QLabel()
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("imageDropError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addWidget(self.placeholder, 1)
+        layout.addWidget(self.picture, 1)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        for label in (self.title, self.details, self.notes):
+            text.addWidget(label)
+        row = QHBoxLayout()
+        row.addLayout(text, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+        self._render()
+
+    # -- what others read --------------------------------------------------------------------------
+    @property
+    def source(self) -> str | None:
+        return self.current.source if self.current else None
+
+    def error_text(self) -> str:
+        return self.error.text() if self.error.isVisible() or self.error.text() else ""
+
+    # -- taking an image ---------------------------------------------------------------------------
+    def load_path(self, path: str) -> None:
+        self._generation += 1
+        ticket = self._generation
+        self.title.setText(f"Checking {Path(path).name}…")
+        spawn(self._load_path(path, ticket))
+
+    async def _load_path(self, path: str, ticket: int) -> None:
+        try:
+            loaded = await off_ui_thread(_load, path)
+        except ImageRejected as exc:
+            if ticket == self._generation:
+                self._refuse(str(exc))
+            return
+        if ticket == self._generation:
+            self._accept(loaded)
+
+    def set_url(self, url: str, preview: QImage | None = None) -> None:
+        self._generation += 1
+        self._accept(LoadedImage(url, None, preview))
+
+    def take_mime(self, mime: QMimeData) -> bool:
+        urls = [u for u in mime.urls() if u.isValid()]
+        for url in urls:
+            if url.isLocalFile():
+                self.load_path(url.toLocalFile())
+                return True
+            if is_web_url(url.toString()):
+                preview = QImage(mime.imageData()) if mime.hasImage() else None
+                self.set_url(url.toString(), preview)
+                return True
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if image.isNull():
+                self._refuse("The pasted data is not an image PixDesk can read.")
+                return False
+            self._generation += 1
+            spawn(self._take_raw(image, self._generation))
+            return True
+        text = mime.text().strip() if mime.hasText() else ""
+        if is_web_url(text):
+            self.set_url(text)
+            return True
+        if text and Path(text).is_file():
+            self.load_path(text)
+            return True
+        self._refuse("That is not an image: drop a JPEG, PNG or WebP file, or an image from a web page.")
+        return False
+
+    async def _take_raw(self, image: QImage, ticket: int) -> None:
+        try:
+            path = await off_ui_thread(_save_pasted, image)
+        except ImageRejected as exc:
+            self._refuse(str(exc))
+            return
+        if ticket == self._generation:
+            self.load_path(path)
+
+    def paste(self) -> bool:
+        return self.take_mime(QGuiApplication.clipboard().mimeData())
+
+    def browse(self) -> None:
+        start = str(Path(self.source).parent) if self.source and not is_web_url(self.source) else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", start, IMAGE_FILTER)
+        if path:
+            self.load_path(path)
+
+    # -- state -------------------------------------------------------------------------------------
+    def _accept(self, loaded: LoadedImage) -> None:
+        self.current = loaded
+        self.error.clear()
+        self.error.hide()
+        self._render()
+        self.image_changed.emit(loaded.source)
+
+    def _refuse(self, message: str) -> None:
+        self.error.setText(f"⚠ {message}")
+        self.error.setStyleSheet(f"color: {theme.error_color()};")
+        self.error.show()
+        self._render()
+        self.rejected.emit(message)
+
+    def _render(self) -> None:
+        loaded = self.current
+        self.placeholder.setVisible(loaded is None)
+        self.picture.setVisible(loaded is not None)
+        if loaded is None:
+            self.title.clear()
+            self.details.clear()
+            self.notes.clear()
+            return
+        if loaded.thumbnail is not None and not loaded.thumbnail.isNull():
+            pixmap = QPixmap.fromImage(loaded.thumbnail)
+            ratio = self.devicePixelRatioF()
+            target = self.picture.size() * ratio
+            scaled = pixmap.scaled(
+                target, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            scaled.setDevicePixelRatio(ratio)
+            self.picture.setPixmap(scaled)
+        else:
+            self.picture.setText("🌐 Web image")
+        if loaded.info is not None:
+            info = loaded.info
+            self.title.setText(f"<b>{_escape(info.file_name)}</b>")
+            self.details.setText(f"{info.width} × {info.height} px · {info.format} · {_human_size(info.file_size)}")
+            self.notes.setText("\n".join(f"ℹ {n}" for n in info.notes))
+            self.notes.setStyleSheet(f"color: {theme.note_color()};")
+        else:
+            self.title.setText(f"<b>{_escape(loaded.source[:80])}</b>")
+            self.details.setText("Sent to the API as a link")
+            self.notes.clear()
+        self.setToolTip(loaded.source)
+
+    def resizeEvent(self, event: object) -> None:  # keep the preview sharp at any size
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self.current is not None and self.current.thumbnail is not None:
+            self._render()
+
+    # -- events ------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage() or mime.hasText():
+            self._hovering = True
+            self.setProperty("hover", True)
+            self.style().polish(self)
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: object) -> None:
+        self._hovering = False
+        self.setProperty("hover", False)
+        self.style().polish(self)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.dragLeaveEvent(event)
+        if self.take_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.browse()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.browse()
+        else:
+            super().keyPressEvent(event)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+__all__ = ["ImageDropZone", "LoadedImage"]
