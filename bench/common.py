@@ -29,6 +29,8 @@ def simulator_process(queue_seconds: float, generate_seconds: float) -> Iterator
             str(generate_seconds),
         ],
         stdout=subprocess.PIPE,
+        # The real service renders on its own machines: keep the simulator from starving the client's CPU.
+        preexec_fn=lambda: os.nice(19),
         text=True,
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

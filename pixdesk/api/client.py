@@ -132,6 +132,18 @@ def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
     return ApiError(message, **kwargs)
 
 
+def encode_json_body(body: dict[str, Any]) -> bytes:
+    """JSON bytes for a request body. A large data-URI image (already safe JSON text: base64) is
+    spliced in as is: json.dumps would scan its megabytes holding the GIL and stall the UI."""
+    image = body.get("image_url")
+    safe = isinstance(image, str) and len(image) > 65536 and image.isascii() and image.isprintable()
+    if safe and isinstance(image, str) and '"' not in image and "\\" not in image:
+        rest = json.dumps({k: v for k, v in body.items() if k != "image_url"}, ensure_ascii=False)
+        head = rest[:-1] + (", " if len(rest) > 2 else "") + '"image_url": "'
+        return head.encode("utf-8") + image.encode("ascii") + b'"}'
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
 class ApiClient:
     """Talks to the AI/ML API (or the simulator). Thread-safe enough for one request per thread."""
 
@@ -162,12 +174,16 @@ class ApiClient:
         self, method: str, path: str, *, params: dict[str, str] | None = None, body: dict[str, Any] | None = None
     ) -> Any:
         headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = encode_json_body(body)
+            headers["Content-Type"] = "application/json"
         try:
             resp = self.session.request(
                 method,
                 self.base_url + path,
                 params=params,
-                json=body,
+                data=data,
                 headers=headers,
                 timeout=self.timeouts.as_tuple(),
                 stream=True,

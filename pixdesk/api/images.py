@@ -162,7 +162,7 @@ def _encode_jpeg(img: Image.Image) -> bytes:
     quality = JPEG_QUALITY
     while True:
         buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=quality, optimize=True)
+        img.save(buf, "JPEG", quality=quality)  # no optimize=True: it holds the GIL for 100+ ms
         data = buf.getvalue()
         if len(data) <= DATA_URI_CAP_BYTES:
             return data
@@ -194,8 +194,13 @@ def prepare_image(source: str | os.PathLike[str], thumbnail_side: int = 0) -> Pr
             mime = "image/jpeg"
         w, h = upright.size
         thumb = _thumbnail(upright, thumbnail_side) if thumbnail_side else None
-    uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    uri = f"data:{mime};base64," + _b64(data)
     return PreparedImage(uri, w, h, mime, len(data), notes, thumb)
+
+
+def _b64(data: bytes, chunk: int = 3 * 256 * 1024) -> str:
+    """Base64 in slices (a multiple of 3 bytes), so other threads, the UI's among them, get the GIL."""
+    return "".join(base64.b64encode(data[i : i + chunk]).decode("ascii") for i in range(0, len(data), chunk))
 
 
 def _thumbnail(img: Image.Image, max_side: int) -> bytes:

@@ -119,6 +119,9 @@ class JobEngine:
         self._gate.event.set()
         self._http = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pixdesk-http")
         self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixdesk-db")
+        # One image at a time: decoding a 6000 px photo is CPU- and memory-heavy, and several at once
+        # would crowd the UI thread out of the GIL.
+        self._images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixdesk-image")
         self._download_session = requests.Session()
         self._closed = False
 
@@ -245,6 +248,7 @@ class JobEngine:
         await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
         self._http.shutdown(wait=False, cancel_futures=True)
         self._disk.shutdown(wait=True)
+        self._images.shutdown(wait=False, cancel_futures=True)
         self._download_session.close()
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -375,7 +379,8 @@ class JobEngine:
         if job.state is not JobState.PREPARING:
             await self._set(job, JobState.PREPARING, persist=False)
         try:
-            prepared = await self._http_call(prepare_image, job.request.image, THUMBNAIL_SIDE)
+            loop = asyncio.get_running_loop()
+            prepared = await loop.run_in_executor(self._images, prepare_image, job.request.image, THUMBNAIL_SIDE)
             job.thumbnail = job.thumbnail or prepared.thumbnail
         except ImageRejected as exc:
             await self._set(job, JobState.FAILED, error=str(exc), error_kind="input")

@@ -259,7 +259,11 @@ class Simulator:
                 except Exception as exc:  # pragma: no cover - reported through the status
                     future.set_exception(exc)
             else:
-                future = self._pool.submit(render_video, spec, dest)
+                try:
+                    future = self._pool.submit(render_video, spec, dest)
+                except RuntimeError as exc:  # stopping: the generation fails instead of the request thread
+                    future = Future()
+                    future.set_exception(exc)
             self._renders[key] = future
             return future
 

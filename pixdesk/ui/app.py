@@ -24,6 +24,8 @@ def ensure_app() -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("pixdesk")
     app.setWindowIcon(theme.app_icon())
+    # The window's close starts an orderly shutdown of the job engine; the loop ends after it.
+    app.setQuitOnLastWindowClosed(False)
     return app
 
 

@@ -292,7 +292,7 @@ class JobDelegate(QStyledItemDelegate):
         if req.style:
             parts.append(req.style.replace("_", " "))
         if req.lip_sync_tts_content:
-            parts.append(f"🗣 {req.lip_sync_tts_speaker or 'Auto'}")
+            parts.append(f"voice {req.lip_sync_tts_speaker or 'Auto'}")
         if req.seed is not None:
             parts.append(f"seed {req.seed}")
         if job.credits:

@@ -1,0 +1,222 @@
+"""Drive the real app on a virtual screen into the states README shows, and screenshot them.
+
+Run through packaging/screenshots.sh (Xvfb + ImageMagick's `import`). Uses a simulator on loopback
+as the "live" server, with timings and faults chosen so every badge is on screen at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
+
+home = Path(tempfile.mkdtemp(prefix="pixdesk-shots-"))
+os.environ.update(
+    XDG_DATA_HOME=str(home / "data"),
+    XDG_CONFIG_HOME=str(home / "config"),
+    PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+)
+
+import qasync  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from pixdesk.api.images import prepare_image  # noqa: E402
+from pixdesk.api.request import GenerationRequest  # noqa: E402
+from pixdesk.config import load_settings  # noqa: E402
+from pixdesk.jobs import Job, JobState, JobStore  # noqa: E402
+from pixdesk.runtime import Runtime  # noqa: E402
+from pixdesk.simulator import Simulator  # noqa: E402
+from pixdesk.ui.app import ensure_app  # noqa: E402
+from pixdesk.ui.main_window import MainWindow  # noqa: E402
+from pixdesk.ui.queue_model import JobRole  # noqa: E402
+
+SAMPLES = ROOT / "resources" / "samples"
+
+
+def shot(name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["import", "-window", "root", str(OUT / name)], check=True)
+    print("wrote", OUT / name)
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    for role, color in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e6e6e6"),
+        (QPalette.ColorRole.Base, "#1f1f1f"),
+        (QPalette.ColorRole.AlternateBase, "#262626"),
+        (QPalette.ColorRole.Text, "#e6e6e6"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+        (QPalette.ColorRole.Highlight, "#3d6dcc"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.ToolTipBase, "#333333"),
+        (QPalette.ColorRole.ToolTipText, "#e6e6e6"),
+        (QPalette.ColorRole.PlaceholderText, "#8a8a8a"),
+        (QPalette.ColorRole.Mid, "#444444"),
+    ):
+        p.setColor(role, QColor(color))
+    return p
+
+
+def seed_history(sim_url: str) -> None:
+    store = JobStore(home / "data" / "pixdesk" / "jobs.sqlite3")
+    thumb = prepare_image(SAMPLES / "robot-transparent.png", 128).thumbnail
+    now = time.time()
+    samples = [
+        (JobState.FAILED, "A robot juggles three glowing orbs", "The content could not be generated: moderation."),
+        (
+            JobState.CANCELLED,
+            "Robot waves goodbye, camera pulls back",
+            "Stopped watching; the server may still finish it.",
+        ),
+        (
+            JobState.UNKNOWN,
+            "Robot dances in the rain",
+            "The connection broke before an answer arrived. Check your dashboard.",
+        ),
+    ]
+    for i, (state, prompt, error) in enumerate(samples):
+        store.save(
+            Job(
+                request=GenerationRequest(
+                    image=str(SAMPLES / "robot-transparent.png"), prompt=prompt, resolution="540p"
+                ),
+                state=state,
+                backend=sim_url,
+                created_at=now - 3600 * (i + 1),
+                error=error,
+                thumbnail=thumb,
+                server_id=f"sim-{i}:pixverse/v5/image-to-video" if state is not JobState.UNKNOWN else None,
+            )
+        )
+    store.close()
+
+
+async def scenario(app: QApplication, dark: bool) -> None:
+    sim = Simulator(queue_seconds=1.0, generate_seconds=2.5).start()
+    os.environ["AIMLAPI_BASE_URL"] = sim.url
+    os.environ["AIMLAPI_KEY"] = "screenshot-key"
+    seed_history(sim.url)
+    runtime = Runtime(load_settings())
+    from pixdesk.jobs.timing import PollPolicy
+
+    window = MainWindow(
+        runtime, engine_options={"poll_policy": PollPolicy(first=0.5, growth=1.2, ceiling=1.0), "max_in_flight": 4}
+    )
+    window.resize(1440, 860)
+    window.move(0, 0)
+    window.show()
+    await asyncio.sleep(2.0)
+    form = window.inputs
+    form.drop.load_path(str(SAMPLES / "portrait.png"))
+    await asyncio.sleep(0.8)
+    form.prompt.set_text("She turns to the camera, smiles and says hello")
+    form.lip_group.setChecked(True)
+    form.lip_text.set_text("Hello, and welcome to PixDesk!")
+    form.speaker.setCurrentIndex(form.speaker.findText("Chloe"))
+    form.resolution.setCurrentIndex(form.resolution.findText("540p"))
+    engine = window.engine
+    prompts = [
+        "The sun sets behind the mountains, clouds drift",
+        "Slow zoom into the valley, birds fly across",
+        "She turns to the camera, smiles and says hello",
+    ]
+    base = form.request()
+    # completed first (plays), then the live ones
+    await engine.submit(GenerationRequest(**{**base.to_dict(), "prompt": "She waves at the camera and says hello"}))
+    await asyncio.sleep(6.0)
+    sim.generate_seconds = 600  # the rest keep generating
+    sim.inject("cut", "download", count=0)
+    await engine.submit(
+        GenerationRequest(
+            **{**base.to_dict(), "prompt": prompts[0], "style": "anime", "image": str(SAMPLES / "sunset-mountains.jpg")}
+        )
+    )
+    await asyncio.sleep(2.5)
+    sim.queue_seconds = 600
+    await engine.submit(
+        GenerationRequest(
+            **{
+                **base.to_dict(),
+                "prompt": prompts[1],
+                "style": "cyberpunk",
+                "image": str(SAMPLES / "sunset-mountains.jpg"),
+            }
+        )
+    )
+    sim.inject("hang", "create", seconds=60)
+    await engine.submit(GenerationRequest(**{**base.to_dict(), "prompt": "A slow dolly shot through the forest"}))
+    await asyncio.sleep(0.5)
+    engine.max_in_flight = 3
+    await engine.submit(base)
+    await asyncio.sleep(2.0)
+    # a download in progress: a finished job whose file trickles
+    window.queue.setCurrentIndex(window.model.index(window.model.rowCount() - 4))
+    for row in range(window.model.rowCount()):
+        job = window.model.index(row).data(JobRole)
+        if job.state is JobState.COMPLETED:
+            window.queue.setCurrentIndex(window.model.index(row))
+            window.play_job(job)
+    fake = window.model.index(0).data(JobRole)
+    downloading = Job(
+        request=GenerationRequest(
+            image=str(SAMPLES / "portrait.png"), prompt="Close-up: she blinks and laughs", resolution="720p"
+        ),
+        state=JobState.DOWNLOADING,
+        progress=0.62,
+        created_at=fake.created_at - 1,
+        backend=sim.url,
+        thumbnail=prepare_image(SAMPLES / "portrait.png", 128).thumbnail,
+    )
+    window.model.upsert(downloading)  # shown only: the badge a download shows mid-way
+    await asyncio.sleep(1.5)
+    shot("busy-queue-dark.png" if dark else "busy-queue.png")
+    if not dark:
+        window.model.remove(downloading.id)
+        await asyncio.sleep(1.2)
+        shot("clip-playing.png")
+    window.close()
+    await window.wait_closed()
+    sim.stop()
+
+
+def main() -> None:
+    dark = "--dark" in sys.argv
+    app = ensure_app()
+    if dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    if "--empty" in sys.argv:
+
+        async def empty() -> None:
+            runtime = Runtime(load_settings(), demo=True)
+            window = MainWindow(runtime)
+            window.resize(1440, 860)
+            window.move(0, 0)
+            window.show()
+            await asyncio.sleep(2.0)
+            shot("empty-window-dark.png" if dark else "empty-window.png")
+            window.close()
+            await window.wait_closed()
+            runtime.close()
+
+        loop.run_until_complete(empty())
+        return
+    loop.run_until_complete(scenario(app, dark))
+
+
+if __name__ == "__main__":
+    main()
