@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
+    if args.command != "simulator":
+        from pixdesk.logs import setup_logging
+
+        setup_logging()
     if args.command is None:
         from pixdesk.ui.app import run_gui
 

@@ -43,6 +43,13 @@ class KeyStore:
         return f"in {self.fallback_file} (no system keychain found; readable only by you)"
 
     def get(self) -> str | None:
+        value = self._read()
+        from pixdesk.logs import add_secret
+
+        add_secret(value)
+        return value
+
+    def _read(self) -> str | None:
         env = os.environ.get("AIMLAPI_KEY", "").strip()
         if env:
             return env

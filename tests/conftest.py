@@ -76,3 +76,38 @@ def png_bytes(size: tuple[int, int] = (320, 240)) -> bytes:
 
 def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+# -- GUI fixtures --------------------------------------------------------------------------------
+@pytest.fixture
+def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    """asyncio on Qt's loop, already 'running' so coroutines advance while pytest-qt processes events."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:  # noqa: F821
+    from pixdesk.config import load_settings
+    from pixdesk.runtime import Runtime
+    from pixdesk.ui.main_window import MainWindow
+    from tests.helpers import FAST_POLL, FAST_RETRY
+
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    runtime = Runtime(load_settings())
+    win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win._ready)
+    yield win
+    for job in win.model.jobs():
+        win.engine.cancel(job.id)
+    win.close()
+    qtbot.waitUntil(lambda: win._closed.done(), timeout=10000)
+    runtime.close()

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QImage, QStandardItemModel
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFileDialog,
     QGroupBox,
@@ -23,42 +19,12 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from pixdesk.config import load_settings
 from pixdesk.jobs.models import JobState
-from pixdesk.runtime import Runtime
 from pixdesk.simulator import Simulator
 from pixdesk.ui.main_window import MainWindow
 from pixdesk.ui.queue_model import JobRole
-from tests.conftest import SAMPLES, TEST_KEY
+from tests.conftest import SAMPLES
 from tests.gui_helpers import drop_file, drop_mime, find
-from tests.helpers import FAST_POLL, FAST_RETRY
-
-
-@pytest.fixture
-def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """asyncio on Qt's loop, already 'running' so coroutines advance while pytest-qt processes events."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    yield loop
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    runtime = Runtime(load_settings())
-    win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win._ready)
-    yield win
-    for job in win.model.jobs():
-        win.engine.cancel(job.id)
-    win.close()
-    qtbot.waitUntil(lambda: win._closed.done(), timeout=10000)
-    runtime.close()
 
 
 def rows(win: MainWindow) -> list[str]:

@@ -295,6 +295,13 @@ class JobEngine:
             job.progress = None
         if job.is_final and job.finished_at is None:
             job.finished_at = time.time()
+        log.info(
+            "job %s %s%s%s",
+            job.id[:8],
+            state.value,
+            f" id={job.server_id}" if job.server_id else "",
+            f" error={job.error}" if job.error and job.is_final else "",
+        )
         if persist:
             await self._persist(job)
         self._emit(job)

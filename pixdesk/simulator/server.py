@@ -45,7 +45,7 @@ class Fault:
     acting), "drop_after_accept" (create the job, then close without answering), "malformed" (200 with
     broken JSON), "html" (200 with an HTML page), "html_error" (`status` with an HTML page), "huge"
     (200 with a 3 MB body), "hang" (wait `seconds` before answering), "cut" (send only `after_bytes`
-    of a download, then close).
+    of a download, then close), "rewrite" (merge `patch` into a status answer: hostile fields).
     """
 
     kind: str
@@ -55,6 +55,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     after_bytes: int = 0
+    patch: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -389,7 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
                 200, b'{"id": "x", "status": "queued", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json"
             )
             return fault
-        return fault  # drop_after_accept, cut: handled by the endpoint
+        return fault  # drop_after_accept, cut, rewrite: handled by the endpoint
 
     def _authorised(self) -> bool:
         auth = self.headers.get("Authorization", "")
@@ -444,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = self._endpoint("GET", parts.path)
         self.sim.stats.requests.append(("GET", endpoint, self.sim.clock()))
         fault = self._apply_fault(endpoint)
-        if fault is not None and fault.kind != "cut":
+        if fault is not None and fault.kind not in ("cut", "rewrite"):
             return
         if endpoint == "download":
             self._serve_file(parts.path[len(FILES_PREFIX) :], fault)
@@ -465,7 +466,14 @@ class _Handler(BaseHTTPRequestHandler):
         if gen is None:
             self._error(404, f"Generation {ids[0]} not found")
             return
-        self._send_json(200, self.sim.status_of(gen))
+        answer = self.sim.status_of(gen)
+        if fault is not None and fault.kind == "rewrite":
+            for key, value in fault.patch.items():
+                if isinstance(value, dict) and isinstance(answer.get(key), dict):
+                    answer[key] = {**answer[key], **value}
+                else:
+                    answer[key] = value
+        self._send_json(200, answer)
 
     def _serve_file(self, name: str, fault: Fault | None) -> None:
         if "/" in name or name.startswith(".") or not name.endswith(".mp4"):
