@@ -23,7 +23,7 @@ system-deps:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,dev]'
+	$(PY) -m pip install -q -e '.[test,dev,bundle]'
 	touch $(STAMP)
 
 lint: setup
@@ -38,7 +38,6 @@ screenshots: setup
 	bash packaging/screenshots.sh
 
 bundle: setup
-	$(PY) -m pip install -q -e '.[bundle]'
 	bash packaging/build.sh
 
 clean:

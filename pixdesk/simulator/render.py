@@ -10,13 +10,14 @@ import base64
 import hashlib
 import io
 import math
+import random
 import re
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 FPS = 24
@@ -117,29 +118,42 @@ def speech_seconds(text: str, video_seconds: float) -> float:
     return min(video_seconds - 0.2, 0.4 + 0.065 * len(text.strip()))
 
 
-def synth_voice(text: str, speaker: str | None, seconds: float) -> np.ndarray:
-    """A voice-like mono signal: pitched harmonic syllables with gaps between words."""
+def _voice_wavetable(size: int = 2048) -> list[float]:
+    """One period of a buzzy, voice-like wave: eight harmonics with the 3rd and 4th lifted (a formant)."""
+    table = []
+    for i in range(size):
+        x = 2 * math.pi * i / size
+        table.append(sum(math.sin(k * x) / k * (1.6 if k in (3, 4) else 1.0) for k in range(1, 9)))
+    return table
+
+
+_WAVETABLE = _voice_wavetable()
+
+
+def synth_voice(text: str, speaker: str | None, seconds: float) -> array:
+    """A voice-like mono signal (float32): pitched harmonic syllables with gaps between words."""
     n = int(seconds * SAMPLE_RATE)
-    out = np.zeros(n, dtype=np.float32)
+    out = array("f", bytes(4 * n))
     syllables = [len(re.findall(r"[aeiouy]+", w, re.I)) or 1 for w in re.findall(r"\w+", text)] or [1]
     total = sum(syllables) + 0.5 * len(syllables)
     unit = n / total
     base = 215.0 if speaker in FEMALE else 120.0 if speaker and speaker != "Auto" else 170.0
+    rng = random.Random(len(text))
+    table, size = _WAVETABLE, len(_WAVETABLE)
     pos = 0.0
-    rng = np.random.default_rng(len(text))
     for count in syllables:
         for _ in range(count):
             start, length = int(pos), int(unit * 0.9)
-            t = np.arange(length) / SAMPLE_RATE
-            f0 = base * (1 + 0.12 * rng.standard_normal()) * (1 - 0.1 * t / max(t[-1] if len(t) else 1, 1e-3))
-            phase = 2 * np.pi * np.cumsum(np.full(length, f0)) / SAMPLE_RATE
-            wave = sum(np.sin(k * phase) / k * (1.6 if k in (3, 4) else 1.0) for k in range(1, 9))
-            env = np.sin(np.linspace(0, math.pi, length)) ** 0.6
-            end = min(n, start + length)
-            out[start:end] += (0.18 * wave * env)[: end - start].astype(np.float32)
+            f0 = base * (1 + 0.12 * rng.gauss(0, 1))
+            phase = 0.0
+            for i in range(min(length, n - start)):
+                glide = 1 - 0.1 * i / length  # the pitch falls a little through the syllable
+                phase = (phase + size * f0 * glide / SAMPLE_RATE) % size
+                envelope = math.sin(math.pi * i / length) ** 0.6
+                out[start + i] = max(-1.0, min(1.0, 0.18 * table[int(phase)] * envelope))
             pos += unit
         pos += unit * 0.5
-    return np.clip(out, -1, 1)
+    return out
 
 
 def render_video(spec: RenderSpec, dest: Path) -> Path:
@@ -152,8 +166,8 @@ def render_video(spec: RenderSpec, dest: Path) -> Path:
     )
     work = apply_style(work, spec.style)
     frames = spec.duration * FPS
-    rng = np.random.default_rng(spec.seed if spec.seed is not None else 7)
-    pan_x, pan_y = rng.uniform(-0.35, 0.35, 2)
+    rng = random.Random(spec.seed if spec.seed is not None else 7)
+    pan_x, pan_y = rng.uniform(-0.35, 0.35), rng.uniform(-0.35, 0.35)
     aspect = width / height
     caption = _caption(spec.lip_sync_text, spec.speaker or "Auto", width, height) if spec.lip_sync_text else None
     tmp = dest.with_name(dest.name + ".tmp")
@@ -187,7 +201,8 @@ def render_video(spec: RenderSpec, dest: Path) -> Path:
             pts = 0
             for start in range(0, len(audio), 1024):
                 chunk = audio[start : start + 1024]
-                aframe = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+                aframe = av.AudioFrame(format="fltp", layout="mono", samples=len(chunk))
+                aframe.planes[0].update(chunk.tobytes())
                 aframe.sample_rate = SAMPLE_RATE
                 aframe.pts = pts
                 aframe.time_base = Fraction(1, SAMPLE_RATE)

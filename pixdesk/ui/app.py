@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from pixdesk import APP_NAME, __version__
@@ -40,6 +42,8 @@ def run_gui(demo: bool = False) -> int:
     try:
         window = MainWindow(runtime)
         window.show()
+        if os.environ.get("PIXDESK_EXIT_WHEN_SHOWN"):  # for the start-up benchmark and the bundle test
+            QTimer.singleShot(0, lambda: (print("window shown", flush=True), window.close()))
         loop.run_until_complete(window.wait_closed())
     finally:
         runtime.close()
