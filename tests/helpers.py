@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from pixdesk.api.client import ApiClient
-from pixdesk.jobs import JobEngine, JobStore, Library, PollPolicy, RetryPolicy
+from pixdesk.api.request import GenerationRequest
+from pixdesk.jobs import Job, JobEngine, JobStore, Library, PollPolicy, RetryPolicy
 from pixdesk.simulator import Simulator
 
 FAST_POLL = PollPolicy(first=0.15, growth=1.5, ceiling=0.4, jitter=0.1)
@@ -34,3 +36,25 @@ def make_engine(sim: Simulator, folder: Path, key: str = "sk-test", **kwargs: ob
     kwargs.setdefault("retry_policy", FAST_RETRY)
     store = JobStore(folder / "jobs.sqlite3")
     return JobEngine(ApiClient(sim.url, key), store, Library(folder / "videos"), **kwargs)  # type: ignore[arg-type]
+
+
+def run_one_job(
+    sim: Simulator,
+    folder: Path,
+    request: GenerationRequest,
+    on_job: Callable[[Job], None] | None = None,
+    **engine_kwargs: object,
+) -> Job:
+    """Submit one job to a fresh engine, wait for its end, close the engine; returns the final job."""
+
+    async def go() -> Job:
+        engine = make_engine(sim, folder, **engine_kwargs)
+        if on_job is not None:
+            engine.job_listeners.append(on_job)
+        try:
+            job = await engine.submit(request)
+            return await engine.wait(job.id)
+        finally:
+            await engine.close()
+
+    return asyncio.run(go())

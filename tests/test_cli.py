@@ -179,3 +179,27 @@ def test_jobs_lists_what_ran_and_resume_finishes_nothing_twice(
 def test_version(capsys: pytest.CaptureFixture[str]):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("pixdesk 0.")
+
+
+def test_simulator_command_serves_the_api_and_prints_its_url(tmp_path: Path):
+    import subprocess
+    import sys
+
+    import requests
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pixdesk", "simulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        answer = requests.get(f"{url}/v2/billing", headers={"Authorization": "Bearer x"}, timeout=10)
+        assert answer.status_code == 200 and answer.json()["currency"] == "USD"
+        assert requests.get(f"{url}/v2/billing", timeout=10).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -18,10 +18,10 @@ import pytest
 from pixdesk.api.request import GenerationRequest
 from pixdesk.cli import main
 from pixdesk.config import database_path
-from pixdesk.jobs import Job, JobState, JobStore
+from pixdesk.jobs import Job, JobState, JobStore, RetryPolicy
 from pixdesk.simulator import Simulator
 from tests.conftest import SAMPLES, TEST_KEY
-from tests.helpers import make_engine
+from tests.helpers import make_engine, run_one_job
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,15 +170,7 @@ def test_an_engine_download_cut_halfway_resumes_byte_identical(sim: Simulator, t
     sim.queue_seconds = sim.generate_seconds = 0
     sim.inject("cut", "download", after_bytes=3000)
 
-    async def go() -> Job:
-        engine = make_engine(sim, tmp_path)
-        try:
-            job = await engine.submit(GenerationRequest(image=str(png), prompt="cut", resolution="720p"))
-            return await engine.wait(job.id)
-        finally:
-            await engine.close()
-
-    job = asyncio.run(go())
+    job = run_one_job(sim, tmp_path, GenerationRequest(image=str(png), prompt="cut", resolution="720p"))
     assert job.state is JobState.COMPLETED
     rendered = sim.generations[job.server_id or ""].render.result()  # type: ignore[union-attr]
     assert Path(job.file_path or "").read_bytes() == rendered.read_bytes()
@@ -202,17 +194,12 @@ def test_hostile_answers_end_in_a_specific_visible_state(
     sim.queue_seconds = sim.generate_seconds = 0
     sim.inject("rewrite", "poll", count=1 if "exploded" in str(patch) else 100, patch=patch)
 
-    async def go() -> Job:
-        from pixdesk.jobs import RetryPolicy
-
-        engine = make_engine(sim, tmp_path, retry_policy=RetryPolicy(base=0.01, ceiling=0.02, budget=0.5))
-        try:
-            job = await engine.submit(GenerationRequest(image=str(png), prompt="hostile", resolution="360p"))
-            return await engine.wait(job.id)
-        finally:
-            await engine.close()
-
-    job = asyncio.run(go())
+    job = run_one_job(
+        sim,
+        tmp_path,
+        GenerationRequest(image=str(png), prompt="hostile", resolution="360p"),
+        retry_policy=RetryPolicy(base=0.01, ceiling=0.02, budget=0.5),
+    )
     assert job.state is state
     if words:
         assert words in (job.error or "")
@@ -229,16 +216,9 @@ def test_unknown_status_words_are_shown_and_polling_goes_on(sim: Simulator, tmp_
     sim.inject("rewrite", "poll", count=2, patch={"status": "rendering-frames"})
     seen: list[str] = []
 
-    async def go() -> Job:
-        engine = make_engine(sim, tmp_path)
-        engine.job_listeners.append(lambda j: seen.append(j.status_text()))
-        try:
-            job = await engine.submit(GenerationRequest(image=str(png), prompt="odd words", resolution="360p"))
-            return await engine.wait(job.id)
-        finally:
-            await engine.close()
-
-    assert asyncio.run(go()).state is JobState.COMPLETED
+    request = GenerationRequest(image=str(png), prompt="odd words", resolution="360p")
+    job = run_one_job(sim, tmp_path, request, on_job=lambda j: seen.append(j.status_text()))
+    assert job.state is JobState.COMPLETED
     assert any(s.startswith("generating") for s in seen)
 
 

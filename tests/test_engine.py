@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import av
@@ -11,7 +12,7 @@ import av
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import Job, JobState, JobStore
 from pixdesk.simulator import Simulator
-from tests.helpers import make_engine
+from tests.helpers import make_engine, run_one_job
 
 
 def request(png: Path, prompt: str = "waves roll in", **extra: object) -> GenerationRequest:
@@ -213,12 +214,30 @@ def test_resume_polls_downloads_and_marks_unknown(sim: Simulator, tmp_path: Path
 
 
 def _run_one(sim: Simulator, tmp_path: Path, png: Path) -> Job:
-    async def go() -> Job:
+    return run_one_job(sim, tmp_path, request(png))
+
+
+def test_closing_right_after_the_id_arrives_keeps_the_id(sim: Simulator, tmp_path: Path, png: Path):
+    """A write still queued when the app closes must land: the id is what makes the job resumable."""
+    store_path = tmp_path / "jobs.sqlite3"
+
+    async def go() -> str:
         engine = make_engine(sim, tmp_path)
+        accept = sim.create
+
+        def busy_disk_then_accept(body, spec):  # runs in the server as the create arrives
+            engine._disk.submit(time.sleep, 0.3)  # the disk is busy when the id comes back
+            return accept(body, spec)
+
+        sim.create = busy_disk_then_accept  # type: ignore[method-assign]
         try:
             job = await engine.submit(request(png))
-            return await engine.wait(job.id)
+            while engine.jobs[job.id].server_id is None:
+                await asyncio.sleep(0)
+            return job.id
         finally:
             await engine.close()
 
-    return asyncio.run(go())
+    job_id = asyncio.run(go())
+    stored = JobStore(store_path).get(job_id)
+    assert stored is not None and stored.server_id is not None and stored.state is JobState.QUEUED

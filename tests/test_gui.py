@@ -229,3 +229,32 @@ def test_reuse_settings_restores_every_field(qtbot, window: MainWindow, sim: Sim
         JobState.DOWNLOADING,
         JobState.COMPLETED,
     )
+
+
+def test_settings_test_key_reports_the_balance_and_where_the_key_lives(qtbot, window: MainWindow, sim: Simulator):
+    from pixdesk.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window.runtime.keystore, window)
+    qtbot.addWidget(dialog)
+    dialog.base_url.setText(sim.url)
+    assert dialog.key.echoMode() == QLineEdit.EchoMode.Password
+    assert "AIMLAPI_KEY" in dialog.storage.text()
+    qtbot.mouseClick(dialog.test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Balance" in dialog.test_result.text(), timeout=10000)
+    assert "USD" in dialog.test_result.text()
+    sim.api_key = "something-else"
+    qtbot.mouseClick(dialog.test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "401" in dialog.test_result.text(), timeout=10000)
+
+
+def test_a_refused_key_pauses_submissions_with_one_visible_message(qtbot, window: MainWindow, sim: Simulator):
+    sim.api_key = "not-the-test-key"
+    fill(qtbot, window, SAMPLES / "portrait.png", "first")
+    qtbot.mouseClick(find(window, "generateButton"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(find(window, "generateButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(rows(window)) == 2 and all("paused" in r for r in rows(window)), timeout=10000)
+    banner = find(window, "demoBannerText")
+    assert isinstance(banner, QLabel) and window.banner.isVisible()
+    assert "key" in banner.text() and "paused" in banner.text().lower()
+    assert window.resume_button.isVisible()
+    assert sim.create_requests == 1 and len(sim.generations) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 from pathlib import Path
@@ -10,34 +9,22 @@ from pathlib import Path
 import pytest
 
 from pixdesk.api.request import GenerationRequest
-from pixdesk.jobs import JobState, PollPolicy, RetryPolicy
+from pixdesk.jobs import Job, JobState, PollPolicy, RetryPolicy
 from pixdesk.jobs.timing import PollSchedule, backoff_delay
 from pixdesk.simulator import Simulator
-from tests.helpers import FakeClock, make_engine
+from tests.helpers import FakeClock, run_one_job
 
 
 def virtual_sim(clock: FakeClock, queue: float, generate: float) -> Simulator:
     return Simulator(queue_seconds=queue, generate_seconds=generate, render_sync=True, clock=clock.now)
 
 
-def run_one(sim: Simulator, tmp_path: Path, png: Path, clock: FakeClock, **engine_kwargs: object):
-    async def go():
-        engine = make_engine(
-            sim,
-            tmp_path,
-            clock=clock,
-            rng=random.Random(1),
-            poll_policy=PollPolicy(),
-            retry_policy=RetryPolicy(),
-            **engine_kwargs,
-        )
-        try:
-            job = await engine.submit(GenerationRequest(image=str(png), prompt="waves", resolution="360p"))
-            return await engine.wait(job.id)
-        finally:
-            await engine.close()
-
-    return asyncio.run(go())
+def run_one(sim: Simulator, tmp_path: Path, png: Path, clock: FakeClock) -> Job:
+    """One job with the real (default) poll and retry policies, on virtual time."""
+    request = GenerationRequest(image=str(png), prompt="waves", resolution="360p")
+    return run_one_job(
+        sim, tmp_path, request, clock=clock, rng=random.Random(1), poll_policy=PollPolicy(), retry_policy=RetryPolicy()
+    )
 
 
 def test_schedule_starts_fast_and_settles_between_5_and_10_seconds():

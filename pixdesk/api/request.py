@@ -62,7 +62,7 @@ class GenerationRequest:
         except KeyError as exc:
             return [FieldError("model", str(exc.args[0]))]
         errors: list[FieldError] = []
-        if not self.image or not self.image.strip():
+        if spec.has("image_url") and not (self.image or "").strip():
             errors.append(FieldError("image_url", "Choose an image to animate."))
         for param in spec.params:
             if param.kind == "image":

@@ -247,7 +247,7 @@ class JobEngine:
             task.cancel()
         await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
         self._http.shutdown(wait=False, cancel_futures=True)
-        self._disk.shutdown(wait=True)
+        await asyncio.to_thread(self._disk.shutdown, True)  # every queued write lands before we return
         self._images.shutdown(wait=False, cancel_futures=True)
         self._download_session.close()
 
@@ -269,8 +269,11 @@ class JobEngine:
         return await asyncio.get_running_loop().run_in_executor(self._disk, fn, *args)
 
     async def _persist(self, job: Job) -> None:
+        """Save the job. Shielded: cancelling the job (or closing the app) must not cancel a write
+        that is still queued, or an id the server gave us could be lost."""
         job.updated_at = time.time()
-        await self._disk_call(self.store.save, job.snapshot())
+        write = asyncio.get_running_loop().run_in_executor(self._disk, self.store.save, job.snapshot())
+        await asyncio.shield(write)
 
     def _emit(self, job: Job) -> None:
         snap = job.snapshot()
