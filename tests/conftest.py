@@ -111,3 +111,16 @@ def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Ite
     win.close()
     qtbot.waitUntil(lambda: win._closed.done(), timeout=10000)
     runtime.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Collect Qt wrappers while the QApplication still exists, not during interpreter shutdown."""
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.processEvents()
+        gc.collect()
+        app.processEvents()

@@ -247,7 +247,9 @@ class JobEngine:
             task.cancel()
         await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
         self._http.shutdown(wait=False, cancel_futures=True)
-        await asyncio.to_thread(self._disk.shutdown, True)  # every queued write lands before we return
+        # The disk executor has one worker: once this no-op has run, every queued write has landed.
+        await asyncio.get_running_loop().run_in_executor(self._disk, lambda: None)
+        self._disk.shutdown(wait=False)
         self._images.shutdown(wait=False, cancel_futures=True)
         self._download_session.close()
 

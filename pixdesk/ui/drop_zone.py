@@ -231,7 +231,7 @@ class ImageDropZone(QFrame):
         self.setToolTip(loaded.source)
 
     def resizeEvent(self, event: object) -> None:  # keep the preview sharp at any size
-        super().resizeEvent(event)  # type: ignore[arg-type]
+        super().resizeEvent(event)
         if self.current is not None and self.current.thumbnail is not None:
             self._render()
 

@@ -488,7 +488,7 @@ class MainWindow(QMainWindow):
         self.settings.ui["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
         with contextlib.suppress(OSError):
             save_settings(self.settings)  # tiny, once, as the window goes away
-        self.player_panel.player.stop()
+        self.player_panel.release()
         super().closeEvent(event)
         spawn(self._shutdown())
 

@@ -132,6 +132,13 @@ class PlayerPanel(QWidget):
         self.stack.setCurrentWidget(self.empty)
         self._set_controls_enabled(False)
 
+    def release(self) -> None:
+        """Stop and detach everything before the window goes: Qt Multimedia's threads must not outlive it."""
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self.player.setVideoOutput(None)
+        self.player.setAudioOutput(None)
+
     def is_playing(self) -> bool:
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 

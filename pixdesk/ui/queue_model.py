@@ -7,7 +7,7 @@ thousands of jobs opens at once.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeAlias
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -29,7 +29,7 @@ from pixdesk.ui.tasks import off_ui_thread, spawn
 JobRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
-AnyIndex = QModelIndex | QPersistentModelIndex
+AnyIndex: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
 def accessible_text(job: Job) -> str:
