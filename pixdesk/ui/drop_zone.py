@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -230,7 +231,7 @@ class ImageDropZone(QFrame):
             self.notes.clear()
         self.setToolTip(loaded.source)
 
-    def resizeEvent(self, event: object) -> None:  # keep the preview sharp at any size
+    def resizeEvent(self, event: QResizeEvent) -> None:  # keep the preview sharp at any size
         super().resizeEvent(event)
         if self.current is not None and self.current.thumbnail is not None:
             self._render()

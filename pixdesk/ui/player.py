@@ -136,8 +136,8 @@ class PlayerPanel(QWidget):
         """Stop and detach everything before the window goes: Qt Multimedia's threads must not outlive it."""
         self.player.stop()
         self.player.setSource(QUrl())
-        self.player.setVideoOutput(None)
-        self.player.setAudioOutput(None)
+        self.player.setVideoOutput(None)  # type: ignore[arg-type]  # nullptr detaches; the stubs miss it
+        self.player.setAudioOutput(None)  # type: ignore[arg-type]
 
     def is_playing(self) -> bool:
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
