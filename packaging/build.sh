@@ -55,7 +55,7 @@ Section: video
 Priority: optional
 Architecture: $ARCH_DEB
 Installed-Size: $size_kb
-Depends: libpulse0, libegl1, libgl1, libfontconfig1, libxkbcommon0, libxkbcommon-x11-0, libdbus-1-3, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0, libxcb-randr0, libxcb-render-util0, libxcb-image0, libxcb-xkb1, libx11-xcb1
+Depends: libpulse0, libegl1, libgl1, libfontconfig1, libfreetype6, libglib2.0-0 | libglib2.0-0t64, libx11-6, libxext6, libxrender1, libxrandr2, libgssapi-krb5-2, libxkbcommon0, libxkbcommon-x11-0, libdbus-1-3, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0, libxcb-randr0, libxcb-render-util0, libxcb-image0, libxcb-xkb1, libx11-xcb1
 Maintainer: PixDesk developers <dev@pixdesk.invalid>
 Homepage: https://pixdesk.invalid
 Description: Turn a still image into a short video (PixVerse v5, AI/ML API)
