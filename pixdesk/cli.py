@@ -219,7 +219,8 @@ async def _generate(runtime: Any, request: GenerationRequest) -> Job:
             paused.append(message)
             engine.cancel(job.id)
 
-    engine.job_listeners.append(status.show)
+    # Only this job's status: jobs resumed from an earlier run finish (or wait) quietly.
+    engine.job_listeners.append(lambda j: status.show(j) if j.request is request else None)
     engine.notice_listeners.append(on_notice)
     try:
         await engine.resume_unfinished()
