@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 pytestmark = [
     pytest.mark.bundle,
+    pytest.mark.timeout(1800),  # the first test also pays for the PyInstaller build
     pytest.mark.skipif(os.environ.get("PIXDESK_TEST_BUNDLE") != "1", reason="set PIXDESK_TEST_BUNDLE=1 to build"),
 ]
 

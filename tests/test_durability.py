@@ -245,3 +245,21 @@ def test_history_of_thousands_of_jobs_loads_newest_first(tmp_path: Path, sim: Si
 
     history = asyncio.run(go())
     assert len(history) == 3000 and history[0].request.prompt == "old 0" and history[-1].request.prompt == "old 2999"
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Path):
+    """The GUI and `pixdesk resume` may start together: only one of them may create the schema."""
+    path = tmp_path / "jobs.sqlite3"
+    code = (
+        "import sys; from pixdesk.jobs.store import JobStore; "
+        "s = JobStore(sys.argv[1]); assert s.schema_version >= 1; s.close()"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    store = JobStore(path)
+    assert store.schema_version == 1 and store.all() == []
+    store.close()

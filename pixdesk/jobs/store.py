@@ -86,19 +86,23 @@ class JobStore:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Bring the schema up to date. The version is read inside the write lock (BEGIN IMMEDIATE), so two
+        processes starting at once (the GUI and `pixdesk resume`, say) never both run a migration."""
         with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"The job database {self.path} is from a newer PixDesk (schema {version}).")
-            for number in range(version, SCHEMA_VERSION):
-                try:
-                    self._db.executescript(
-                        f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version={number + 1};\nCOMMIT;"
-                    )
-                except Exception:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise RuntimeError(f"The job database {self.path} is from a newer PixDesk (schema {version}).")
+                for number in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[number].split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version={number + 1}")
+                self._db.execute("COMMIT")
+            except Exception:
+                self._db.execute("ROLLBACK")
+                raise
 
     @property
     def schema_version(self) -> int:
