@@ -74,10 +74,6 @@ def png_bytes(size: tuple[int, int] = (320, 240)) -> bytes:
     return buf.getvalue()
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
 # -- GUI fixtures --------------------------------------------------------------------------------
 @pytest.fixture
 def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:

@@ -360,7 +360,7 @@ class JobEngine:
                 await self._submit(job, body)
             if job.video_url is None or job.state is not JobState.DOWNLOADING:
                 if not holding_slot:
-                    await self._acquire_slot_for_resume(job)
+                    self._in_flight += 1  # resumed: already at the server, so it takes a slot without waiting
                     holding_slot = True
                 await self._poll_until_done(job)
             if holding_slot:
@@ -382,10 +382,6 @@ class JobEngine:
             if holding_slot:
                 self._release_slot()
             self._cancel_requested.discard(job.id)
-
-    async def _acquire_slot_for_resume(self, job: Job) -> None:
-        # A resumed job is already at the server: it takes a slot but never waits for one.
-        self._in_flight += 1
 
     async def _prepare(self, job: Job) -> dict[str, Any]:
         if job.state is not JobState.PREPARING:

@@ -31,7 +31,3 @@ def spawn(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
 async def off_ui_thread(fn: Callable[..., T], *args: Any) -> T:
     return await asyncio.get_event_loop().run_in_executor(_workers, fn, *args)
-
-
-def pending() -> int:
-    return len(_running)
