@@ -53,7 +53,7 @@ async def open_window(expected: int) -> float:
     started = time.perf_counter()
     window = MainWindow(runtime)
     window.show()
-    while not window._ready or window.model.rowCount() < expected:
+    while not window.is_ready() or window.model.rowCount() < expected:
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
     window.close()

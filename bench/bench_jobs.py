@@ -39,7 +39,7 @@ def run_engine(url: str, folder: Path) -> tuple[Stopwatch, int, float]:
     client = ApiClient(url, KEY)
     count_requests(client.session, counter)
     engine = JobEngine(client, JobStore(folder / "jobs.sqlite3"), Library(folder / "videos"), max_in_flight=JOBS)
-    count_requests(engine._download_session, counter)
+    count_requests(engine.services.download_session, counter)
     done_at: dict[str, float] = {}
     engine.job_listeners.append(lambda j: j.state is JobState.COMPLETED and done_at.setdefault(j.id, time.monotonic()))
 

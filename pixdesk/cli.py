@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,13 +16,16 @@ from typing import Any, TextIO
 
 from pixdesk import __version__
 from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
+from pixdesk.api.errors import EXIT_CODES, EXIT_OK, ErrorKind, exit_code_for_kind
 from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
 from pixdesk.api.request import GenerationRequest
+from pixdesk.api.text import clean_text
 from pixdesk.config import load_settings
-from pixdesk.jobs.library import suggested_name
+from pixdesk.jobs.library import export_clip, suggested_name
 from pixdesk.jobs.models import Job, JobState
+from pixdesk.jobs.services import OnRefused
 
-EXIT_OK, EXIT_INPUT, EXIT_REFUSED, EXIT_NETWORK = 0, 2, 3, 4
+EXIT_INPUT, EXIT_REFUSED, EXIT_NETWORK = (EXIT_CODES[k] for k in (ErrorKind.INPUT, ErrorKind.API, ErrorKind.NETWORK))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,13 +123,28 @@ def _fail(message: str, code: int) -> int:
 
 
 def exit_code_for(job: Job) -> int:
+    """0 for a finished clip; otherwise the code of the job's failure kind (an unknown outcome is 4)."""
     if job.state is JobState.COMPLETED:
         return EXIT_OK
-    if job.state in (JobState.UNKNOWN, JobState.STALLED) or job.error_kind == "network":
+    if job.state is JobState.UNKNOWN:
         return EXIT_NETWORK
-    if job.error_kind == "input":
-        return EXIT_INPUT
-    return EXIT_REFUSED
+    return exit_code_for_kind(job.error_kind)
+
+
+def copy_out(source: str, out: Path) -> str | None:
+    """Copy the clip to `out` through a temporary file beside it, so a full or unwritable folder never
+    leaves a half-written file at the destination. Returns what went wrong, or None."""
+    try:
+        export_clip(Path(source), out)
+    except OSError as exc:
+        return f"could not write {out}: {exc.strerror or exc}. The clip is safe in the library: {source}"
+    return None
+
+
+def _report_store(runtime: Any) -> None:
+    notice = getattr(runtime.store, "recovery_notice", None)
+    if notice:
+        print(f"pixdesk: {notice}", file=sys.stderr)
 
 
 class StatusLine:
@@ -139,9 +156,9 @@ class StatusLine:
         self._last = ""
 
     def show(self, job: Job) -> None:
-        text = f"[{job.status_text()}] {job.request.prompt[:50]}"
+        text = f"[{clean_text(job.status_text(), 60)}] {clean_text(job.request.prompt, 50)}"
         if job.error and job.is_final:
-            text += f" — {job.error}"
+            text += f" — {clean_text(job.error, 400)}"
         if self.tty:
             self.stream.write("\r\033[K" + text)
             if job.is_final:
@@ -175,6 +192,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     runtime = Runtime(settings, demo=args.demo or args.sub_demo)
+    _report_store(runtime)
     if runtime.demo and not (args.demo or args.sub_demo):
         print(
             "pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).", file=sys.stderr
@@ -186,8 +204,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     code = exit_code_for(job)
-    if code == EXIT_OK and job.file_path:
-        shutil.copyfile(job.file_path, out)
+    write_error = copy_out(job.file_path, out) if code == EXIT_OK and job.file_path else None
+    if write_error:
+        code = EXIT_INPUT
     if args.json:
         summary = {
             "id": job.server_id,
@@ -196,13 +215,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "seconds": round(seconds, 2),
             "path": str(out) if code == EXIT_OK else None,
             "library_path": job.file_path,
-            "error": job.error,
+            "error": write_error or job.error,
         }
         print(json.dumps(summary))
     elif code == EXIT_OK:
         print(out.resolve())
-    if code != EXIT_OK:
-        reason = job.error or job.state.value
+    if write_error:
+        print(f"pixdesk: error: {write_error}", file=sys.stderr)
+    elif code != EXIT_OK:
+        reason = clean_text(job.error or job.state.value, 600)
         if job.state is JobState.UNKNOWN:
             reason = f"outcome unknown: {reason}"
         print(f"pixdesk: {job.state.value}: {reason}", file=sys.stderr)
@@ -210,26 +231,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 async def _generate(runtime: Any, request: GenerationRequest) -> Job:
-    engine = runtime.make_engine()
+    # A refused key or empty account ends the run at once with the reason (exit 3), never a wait.
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL)
     status = StatusLine(sys.stderr)
-    paused: list[str] = []
-
-    def on_notice(kind: str, message: str) -> None:
-        if kind == "paused":
-            paused.append(message)
-            engine.cancel(job.id)
-
     # Only this job's status: jobs resumed from an earlier run finish (or wait) quietly.
     engine.job_listeners.append(lambda j: status.show(j) if j.request is request else None)
-    engine.notice_listeners.append(on_notice)
     try:
         await engine.resume_unfinished()
         job = await engine.submit(request)
-        final = await engine.wait(job.id)
-        if paused:
-            final.error, final.error_kind = paused[0], "api"
-            final.state = JobState.FAILED
-        return final
+        return await engine.wait(job.id)
     finally:
         await engine.close()
 
@@ -270,6 +280,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     from pixdesk.jobs.store import JobStore
 
     store = JobStore(database_path())
+    if store.recovery_notice:
+        print(f"pixdesk: {store.recovery_notice}", file=sys.stderr)
     try:
         rows = [_job_row(j) for j in store.all(limit=args.limit)]
     finally:
@@ -290,6 +302,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from pixdesk.runtime import Runtime
 
     runtime = Runtime(load_settings(), demo=args.demo)
+    _report_store(runtime)
     try:
         jobs = asyncio.run(_resume(runtime))
     finally:
@@ -299,14 +312,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return EXIT_OK
     worst = EXIT_OK
     for job in jobs:
-        print(f"{job.state.value:<11} {job.request.prompt[:50]}  {job.file_path or job.error or ''}")
+        outcome = job.file_path or clean_text(job.error or "")
+        print(f"{job.state.value:<11} {clean_text(job.request.prompt, 50)}  {outcome}")
         code = exit_code_for(job)
         worst = max(worst, code) if code != EXIT_INPUT else max(worst, EXIT_REFUSED)
     return worst
 
 
 async def _resume(runtime: Any) -> list[Job]:
-    engine = runtime.make_engine()
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL)
     status = StatusLine(sys.stderr)
     engine.job_listeners.append(status.show)
     try:

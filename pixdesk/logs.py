@@ -1,6 +1,8 @@
 """A small log file for troubleshooting (data folder `logs/pixdesk.log`), with the API key redacted.
 
 Nothing we log carries the key; the filter is the second line of defence should a library do so.
+The secrets themselves live in `pixdesk.api.text`, which also cleans what the server says before
+it is shown: one registry, so a key known to the log filter is also hidden from the UI, and back.
 """
 
 from __future__ import annotations
@@ -8,42 +10,31 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
-import re
 from pathlib import Path
 
+from pixdesk.api.text import BEARER, _extra_secrets, redact, register_secret
 from pixdesk.config import data_dir
 
-BEARER = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
+__all__ = ["BEARER", "RedactingFilter", "_extra_secrets", "add_secret", "setup_logging"]
+
 _handler: logging.Handler | None = None
 _handler_folder: Path | None = None
 
+add_secret = register_secret
+"""Make sure a value (a key from the keychain or settings) never reaches the log (kept for keystore)."""
+
 
 class RedactingFilter(logging.Filter):
+    """Rewrites every record with its secrets (registered ones, `AIMLAPI_KEY`, Bearer tokens) masked."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        key = os.environ.get("AIMLAPI_KEY", "").strip()
-        for secret in (key, *_extra_secrets):
-            if secret and len(secret) >= 6:
-                message = message.replace(secret, "***")
-        message = BEARER.sub(r"\1***", message)
-        record.msg, record.args = message, None
+        register_secret(os.environ.get("AIMLAPI_KEY"))  # the key may be set after the client was made
+        record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and record.exc_text is None:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = BEARER.sub(r"\1***", record.exc_text)
-            for secret in (key, *_extra_secrets):
-                if secret and len(secret) >= 6:
-                    record.exc_text = record.exc_text.replace(secret, "***")
+            record.exc_text = redact(record.exc_text)
         return True
-
-
-_extra_secrets: list[str] = []
-
-
-def add_secret(value: str | None) -> None:
-    """Make sure `value` (a key from the keychain or settings) never reaches the log."""
-    if value and value not in _extra_secrets:
-        _extra_secrets.append(value)
 
 
 def setup_logging(level: int = logging.INFO) -> None:

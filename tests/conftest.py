@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +36,44 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("AIMLAPI_KEY", raising=False)
     monkeypatch.delenv("AIMLAPI_BASE_URL", raising=False)
     return home
+
+
+class _LogWatch(logging.Handler):
+    """Collects WARNING and above from every logger while a test runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def fail_on_log(request: pytest.FixtureRequest) -> Iterator[_LogWatch]:
+    """A test fails when the app logs a warning or error it did not expect (as qutebrowser's suite does).
+
+    Expected ones are declared with `@pytest.mark.allow_log(r"regex", ...)`, matched against the message.
+    """
+    watch = _LogWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    previous = root.level
+    if root.level > logging.WARNING or root.level == logging.NOTSET:
+        root.setLevel(logging.WARNING)
+    try:
+        yield watch
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(previous)
+    allowed = [re.compile(p) for m in request.node.iter_markers("allow_log") for p in m.args]
+    unexpected = [
+        f"{r.levelname} {r.name}: {r.getMessage()}"
+        for r in watch.records
+        if not any(p.search(r.getMessage()) for p in allowed)
+    ]
+    if unexpected:
+        pytest.fail("unexpected log messages:\n" + "\n".join(unexpected), pytrace=False)
 
 
 @pytest.fixture
@@ -98,15 +138,47 @@ def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
     runtime = Runtime(load_settings())
     win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win._ready)
+    win.show()  # not qtbot.addWidget: pytest-qt would delete it before its own (asynchronous) close ends
+    prompter = ScriptedPrompter()
+    win.controller.prompter = prompter
+    qtbot.waitUntil(win.is_ready)
     yield win
-    for job in win.model.jobs():
-        win.engine.cancel(job.id)
+    prompter.fail_on_unexpected = False  # tearing down: quit even with jobs running
+    prompter.default = True
     win.close()
-    qtbot.waitUntil(lambda: win._closed.done(), timeout=10000)
+    qtbot.waitUntil(win.is_closed, timeout=15000)
+    win.deleteLater()
     runtime.close()
+
+
+class ScriptedPrompter:
+    """Stands in for the window's dialogs (the controller's public `prompter` seam): answers come from
+    `answers` in order; every question is recorded in `asked`; an unscripted question fails the test."""
+
+    def __init__(self) -> None:
+        self.answers: list[object] = []
+        self.asked: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
+        self.default = False
+        self.fail_on_unexpected = True
+
+    def _answer(self, title: str, text: str) -> object:
+        self.asked.append((title, text))
+        if self.answers:
+            return self.answers.pop(0)
+        if self.fail_on_unexpected:
+            pytest.fail(f"unexpected question: {title}: {text}")
+        return self.default
+
+    def confirm(self, title: str, text: str, yes: str = "Yes") -> bool:
+        return bool(self._answer(title, text))
+
+    def confirm_remove_finished(self, title: str, text: str, also: str) -> tuple[bool, bool]:
+        answer = self._answer(title, text)
+        return answer if isinstance(answer, tuple) else (bool(answer), False)
+
+    def warn(self, title: str, text: str) -> None:
+        self.warnings.append((title, text))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -149,6 +149,20 @@ def test_read_timeout_may_have_reached_the_server(sim: Simulator):
     assert info.value.may_have_reached_server is True
 
 
+def test_the_overall_deadline_bounds_every_wait():
+    assert Timeouts(10, 60).total == 90  # positional (connect, read) still works, with a total
+    assert Timeouts(connect=10, read=60, total=5).as_tuple() == (5, 5)
+
+
+def test_a_call_that_is_slow_overall_times_out_although_each_read_is_quick(sim: Simulator):
+    sim.inject("drip", "billing", seconds=0.1)
+    api = ApiClient(sim.url, TEST_KEY, timeouts=Timeouts(connect=2, read=2, total=0.5))
+    with pytest.raises(RequestTimeout, match=r"within 0\.5 s") as info:
+        api.balance()
+    assert info.value.may_have_reached_server is True
+    assert api.balance().currency == "USD"
+
+
 def test_the_key_never_shows_in_reprs_or_errors(sim: Simulator):
     api = ApiClient(sim.url, TEST_KEY)
     assert TEST_KEY not in repr(api)
@@ -156,6 +170,11 @@ def test_the_key_never_shows_in_reprs_or_errors(sim: Simulator):
     with pytest.raises(ApiError) as info:
         api.balance()
     assert TEST_KEY not in str(info.value) and TEST_KEY not in repr(info.value)
+    sim.inject("status", "billing", status=401, echo_key=True)  # a server that repeats what it got
+    with pytest.raises(AuthenticationError) as echoed:
+        api.balance()
+    assert TEST_KEY not in str(echoed.value) and TEST_KEY not in repr(echoed.value)
+    assert "Bearer ***" in echoed.value.message
 
 
 @pytest.mark.parametrize(("header", "seconds"), [("12", 12.0), ("0", 0.0), ("soon", None), (None, None)])

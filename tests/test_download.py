@@ -50,17 +50,41 @@ def test_a_cut_download_resumes_byte_identical(sim: Simulator, client: ApiClient
     assert sim.stats.count("download") == 2
 
 
-def test_a_file_that_is_not_an_mp4_is_refused(sim: Simulator, tmp_path: Path):
+def test_a_file_that_is_not_an_mp4_is_refused_retryably(sim: Simulator, tmp_path: Path):
     (sim.workdir / "fake.mp4").write_bytes(b"<html>not a video</html>" * 10)
-    with pytest.raises(DownloadError, match="not an MP4"):
+    with pytest.raises(DownloadError, match="not a playable MP4") as info:
         download_video(f"{sim.url}/files/fake.mp4", tmp_path / "x.mp4")
-    assert not (tmp_path / "x.mp4").exists()
+    assert info.value.retryable  # a CDN hiccup, not a verdict on the job: retried, then stalled
+    assert not (tmp_path / "x.mp4").exists() and not part_path(tmp_path / "x.mp4").exists()
 
 
 def test_size_mismatch_with_the_announced_size_is_refused(sim: Simulator, client: ApiClient, tmp_path: Path):
     video = finished_video(sim, client)
-    with pytest.raises(DownloadError, match="announced"):
+    with pytest.raises(DownloadError, match="announced") as info:
         download_video(video.url, tmp_path / "x.mp4", expected_size=(video.file_size or 0) + 10)
+    assert info.value.retryable
+    assert not (tmp_path / "x.mp4").exists() and not part_path(tmp_path / "x.mp4").exists()
+
+
+def test_more_than_the_announced_size_is_never_written(sim: Simulator, client: ApiClient, tmp_path: Path):
+    video = finished_video(sim, client)
+    smaller = (video.file_size or 0) // 2
+    sim.inject("truncate", "download", after_bytes=video.file_size or 0)  # no Content-Length: only ours bounds it
+    sizes: list[int] = []
+    dest = tmp_path / "x.mp4"
+    with pytest.raises(DownloadError, match="more than") as info:
+        download_video(
+            video.url, dest, expected_size=smaller, progress=lambda d, t: sizes.append(part_path(dest).stat().st_size)
+        )
+    assert info.value.retryable and max(sizes) <= smaller
+    assert not dest.exists() and not part_path(dest).exists()
+
+
+def test_a_file_over_the_cap_is_refused_before_writing(sim: Simulator, client: ApiClient, tmp_path: Path):
+    video = finished_video(sim, client)
+    with pytest.raises(DownloadError, match="limit") as info:
+        download_video(video.url, tmp_path / "x.mp4", max_bytes=1000)
+    assert info.value.retryable and not part_path(tmp_path / "x.mp4").exists()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://x/y.mp4", "javascript:alert(1)"])

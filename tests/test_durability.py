@@ -19,6 +19,7 @@ from pixdesk.api.request import GenerationRequest
 from pixdesk.cli import main
 from pixdesk.config import database_path
 from pixdesk.jobs import Job, JobState, JobStore, RetryPolicy
+from pixdesk.jobs.store import SCHEMA_VERSION
 from pixdesk.simulator import Simulator
 from tests.conftest import SAMPLES, TEST_KEY
 from tests.helpers import make_engine, run_one_job
@@ -180,10 +181,11 @@ def test_an_engine_download_cut_halfway_resumes_byte_identical(sim: Simulator, t
 @pytest.mark.parametrize(
     ("patch", "state", "words"),
     [
-        ({"video": {"url": "file:///etc/passwd"}}, JobState.FAILED, "not a web link"),
+        # An oddity on a paid job is retried, then handed over as stalled (resumable), never failed.
+        ({"video": {"url": "file:///etc/passwd"}}, JobState.STALLED, "not a web link"),
         ({"video": {"file_name": "../../../evil.mp4"}}, JobState.COMPLETED, None),
         ({"video": {"file_name": "/etc/cron.d/evil"}}, JobState.COMPLETED, None),
-        ({"video": None, "status": "completed"}, JobState.FAILED, "no video"),
+        ({"video": None, "status": "completed"}, JobState.STALLED, "no video"),
         ({"status": "exploded", "error": {"message": "kaboom"}}, JobState.COMPLETED, None),
         ({"video": {"file_size": 12}}, JobState.STALLED, None),
     ],
@@ -251,7 +253,7 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Pat
     """The GUI and `pixdesk resume` may start together: only one of them may create the schema."""
     path = tmp_path / "jobs.sqlite3"
     code = (
-        "import sys; from pixdesk.jobs.store import JobStore; "
+        "import sys; from pixdesk.jobs.store import SCHEMA_VERSION, JobStore; "
         "s = JobStore(sys.argv[1]); assert s.schema_version >= 1; s.close()"
     )
     procs = [
@@ -261,5 +263,5 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Pat
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     store = JobStore(path)
-    assert store.schema_version == 1 and store.all() == []
+    assert store.schema_version == SCHEMA_VERSION and store.all() == []
     store.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import av
@@ -145,7 +144,7 @@ def test_401_pauses_submissions_with_one_notice(sim: Simulator, tmp_path: Path, 
             paused = [engine.jobs[j.id].snapshot() for j in jobs]
             from pixdesk.api.client import ApiClient
 
-            engine.client = ApiClient(sim.url, "the-right-key")
+            engine.use_backend(engine.backend, ApiClient(sim.url, "the-right-key"))
             engine.resume_submissions()
             await engine.wait_all()
             return paused + [engine.jobs[j.id] for j in jobs]
@@ -217,26 +216,21 @@ def _run_one(sim: Simulator, tmp_path: Path, png: Path) -> Job:
     return run_one_job(sim, tmp_path, request(png))
 
 
-def test_closing_right_after_the_id_arrives_keeps_the_id(sim: Simulator, tmp_path: Path, png: Path):
-    """A write still queued when the app closes must land: the id is what makes the job resumable."""
+def test_closing_while_a_create_is_in_flight_waits_for_its_id(sim: Simulator, tmp_path: Path, png: Path):
+    """Closing during a create request waits for the answer (bounded by its deadline) and saves the id:
+    the server accepted the job, so throwing the answer away would lose a paid generation."""
     store_path = tmp_path / "jobs.sqlite3"
+    sim.inject("hang", "create", seconds=0.6)  # the answer takes a while
 
     async def go() -> str:
         engine = make_engine(sim, tmp_path)
-        accept = sim.create
-
-        def busy_disk_then_accept(body, spec):  # runs in the server as the create arrives
-            engine._disk.submit(time.sleep, 0.3)  # the disk is busy when the id comes back
-            return accept(body, spec)
-
-        sim.create = busy_disk_then_accept  # type: ignore[method-assign]
-        try:
-            job = await engine.submit(request(png))
-            while engine.jobs[job.id].server_id is None:
-                await asyncio.sleep(0)
-            return job.id
-        finally:
-            await engine.close()
+        sending = asyncio.Event()
+        engine.job_listeners.append(lambda j: sending.set() if j.state is JobState.SUBMITTING else None)
+        job = await engine.submit(request(png))
+        await asyncio.wait_for(sending.wait(), 10)
+        assert engine.submitting_count() == 1
+        await engine.close()  # the window closes now
+        return job.id
 
     job_id = asyncio.run(go())
     stored = JobStore(store_path).get(job_id)

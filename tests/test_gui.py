@@ -252,6 +252,7 @@ def test_a_refused_key_pauses_submissions_with_one_visible_message(qtbot, window
     sim.api_key = "not-the-test-key"
     fill(qtbot, window, SAMPLES / "portrait.png", "first")
     qtbot.mouseClick(find(window, "generateButton"), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(find(window, "promptEdit"), " and second")
     qtbot.mouseClick(find(window, "generateButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(rows(window)) == 2 and all("paused" in r for r in rows(window)), timeout=10000)
     banner = find(window, "demoBannerText")

@@ -10,7 +10,8 @@ import pytest
 
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import Job, JobState, PollPolicy, RetryPolicy
-from pixdesk.jobs.timing import PollSchedule, backoff_delay
+from pixdesk.jobs.retry import backoff_delay
+from pixdesk.jobs.timing import PollSchedule
 from pixdesk.simulator import Simulator
 from tests.helpers import FakeClock, run_one_job
 
@@ -94,4 +95,5 @@ def test_backoff_grows_caps_and_respects_retry_after():
     rng = random.Random(0)
     assert backoff_delay(policy, 1, rng, None) <= 1
     assert 30 <= backoff_delay(policy, 10, rng, None) <= 60
-    assert backoff_delay(policy, 1, rng, 120) == 120
+    assert backoff_delay(policy, 1, rng, 45) == 45
+    assert backoff_delay(policy, 1, rng, 3600) == policy.retry_after_cap == 60  # a huge Retry-After is capped

@@ -2,20 +2,31 @@
 
 No automatic retries live here: whether a request may be repeated depends on what it is (a create
 that may have reached the server must never be resent), so the job engine decides.
+
+Per-read timeouts do not stop a server that drips one byte a second, or streams without end: every
+call also has an overall deadline (`Timeouts.total`), enforced by a watchdog that shuts the socket down
+when it passes, whether we are waiting for the headers or reading the body (`Deadline`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import re
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.response
 
 from pixdesk import __version__
 from pixdesk.api.catalogue import DEFAULT_MODEL, ModelSpec
@@ -33,19 +44,181 @@ from pixdesk.api.errors import (
 )
 from pixdesk.api.images import DataUri
 from pixdesk.api.responses import Balance, GenerationStatus, parse_balance, parse_created, parse_status
+from pixdesk.api.text import clean_text, register_secret
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 MAX_JSON_BYTES = 2 * 1024 * 1024
+READ_CHUNK = 64 * 1024
 USER_AGENT = f"pixdesk/{__version__}"
 
 
 @dataclass(frozen=True)
 class Timeouts:
+    """`connect` and `read` bound each socket operation; `total` bounds the whole call, body included."""
+
     connect: float = 10.0
     read: float = 60.0
+    total: float = 90.0
 
     def as_tuple(self) -> tuple[float, float]:
-        return (self.connect, self.read)
+        """What requests takes as `timeout=`; no single wait may outlast the whole deadline either."""
+        return (min(self.connect, self.total), min(self.read, self.total))
+
+
+class Deadline:
+    """An overall time limit for one HTTP call, on the monotonic clock.
+
+    Reads on a socket only time out when nothing arrives; a watchdog timer therefore shuts the call's
+    socket down when the deadline passes, which wakes up any blocked read at once (headers or body).
+    The socket is found through `install_deadline_hooks` (before the headers) or `attach` (after).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._fired = False
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+
+    @property
+    def expired(self) -> bool:
+        """True once the time is up."""
+        return self._fired or time.monotonic() >= self.end
+
+    @property
+    def fired(self) -> bool:
+        """True once the watchdog shut the socket down: what was read since may be cut short."""
+        return self._fired
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def attach(self, sock: socket.socket | None) -> None:
+        """Watch `sock` (the call's connection); one attached after the deadline is shut down at once."""
+        if sock is None:
+            return
+        with self._lock:
+            self._sock = sock
+            fired = self._fired
+        if fired:
+            _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            sock = self._sock
+        if sock is not None:
+            _shutdown(sock)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop the watchdog; the socket, possibly back in the pool by now, is left alone."""
+        self._timer.cancel()
+        with self._lock:
+            self._sock = None
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+@contextlib.contextmanager
+def deadline_scope(seconds: float) -> Iterator[Deadline]:
+    """Run the block under a `Deadline`: requests made in it (on this thread) are cut when it passes."""
+    deadline = Deadline(seconds)
+    previous = getattr(_current, "deadline", None)
+    _current.deadline = deadline
+    deadline.start()
+    try:
+        yield deadline
+    finally:
+        deadline.cancel()
+        _current.deadline = previous
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline: Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.attach(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """Hands its socket to the thread's deadline just before waiting for the response headers."""
+
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+def install_deadline_hooks(session: requests.Session) -> None:
+    """Let `Deadline` see the socket while the headers are awaited, on the session's plain HTTP adapters.
+
+    Only the pool classes of requests' own adapters change (their settings stay); a custom adapter is
+    left alone, and there only the body is bounded by the deadline (see `watch_response`).
+    """
+    for adapter in session.adapters.values():
+        if type(adapter) is not requests.adapters.HTTPAdapter or getattr(adapter, "_pixdesk_watched", False):
+            continue
+        manager = adapter.poolmanager
+        manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+        manager.clear()  # pools made before keep their class: drop them (idle connections only)
+        adapter._pixdesk_watched = True  # type: ignore[attr-defined]
+
+
+def watch_response(deadline: Deadline, resp: requests.Response) -> None:
+    """Make sure the deadline holds the socket the body comes from (whatever adapter made it)."""
+    connection = getattr(resp.raw, "connection", None)
+    deadline.attach(getattr(connection, "sock", None))
+
+
+def deadline_timeout(host: str, deadline: Deadline) -> RequestTimeout:
+    """The error for a call cut by its overall deadline: it may have been acted on, so only an
+    idempotent call is retried."""
+    return RequestTimeout(
+        f"{host} did not finish answering within {deadline.seconds:g} s.", may_have_reached_server=True
+    )
+
+
+def read_body(resp: requests.Response, limit: int, deadline: Deadline, host: str) -> bytes:
+    """Up to `limit` bytes of the (decoded) body, read as they arrive, within the deadline.
+
+    Raises RequestTimeout when the deadline cuts the body: what arrived by then is not the answer.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        if deadline.expired:
+            raise deadline_timeout(host, deadline)
+        chunk = resp.raw.read1(min(READ_CHUNK, limit - size), decode_content=True)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if deadline.fired:  # the watchdog's shutdown looks like an end of body
+        raise deadline_timeout(host, deadline)
+    return b"".join(parts)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -65,9 +238,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def _plain(text: str, limit: int = 300) -> str:
+    """An HTML error page reduced to its words, cleaned for display."""
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
     text = re.sub(r"<[^>]+>", " ", text)
-    return re.sub(r"\s+", " ", text).strip()[:limit]
+    return clean_text(text, limit)
 
 
 def describe_network_error(exc: requests.RequestException, host: str) -> ConnectionFailed:
@@ -91,10 +265,27 @@ def describe_network_error(exc: requests.RequestException, host: str) -> Connect
     return ConnectionFailed(f"The connection to {host} broke before an answer arrived.", may_have_reached_server=True)
 
 
+def _clean_detail(value: object, depth: int = 0) -> object:
+    """The server's structured error detail, with every string in it cleaned (it may be shown too)."""
+    if isinstance(value, str):
+        return clean_text(value, 500)
+    if depth >= 4:
+        return None
+    if isinstance(value, list):
+        return [_clean_detail(v, depth + 1) for v in value[:50]]
+    if isinstance(value, dict):
+        return {clean_text(str(k), 100): _clean_detail(v, depth + 1) for k, v in list(value.items())[:50]}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return clean_text(str(value), 500)
+
+
 def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
+    """The typed error for an error answer; every string from the server in it is cleaned and redacted."""
     status = resp.status_code
     message: str | None = None
-    request_id = resp.headers.get("x-request-id")
+    header_id = resp.headers.get("x-request-id")
+    request_id = clean_text(header_id, 200) or None if header_id else None
     path: str | None = None
     detail: object = None
     try:
@@ -107,15 +298,17 @@ def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
             raw = "; ".join(str(x) for x in raw)
         if isinstance(raw, dict):
             raw = raw.get("message")
-        if isinstance(raw, str) and raw.strip():
-            message = raw.strip()[:2000]
+        if isinstance(raw, str):
+            message = clean_text(raw, 2000) or None
         rid = data.get("requestId")
-        request_id = str(rid)[:200] if isinstance(rid, str | int) else request_id
-        path = data.get("path") if isinstance(data.get("path"), str) else None
-        detail = data.get("errors") or data.get("details")
+        if isinstance(rid, str | int) and not isinstance(rid, bool):
+            request_id = clean_text(str(rid), 200) or request_id
+        path = clean_text(data["path"], 300) or None if isinstance(data.get("path"), str) else None
+        detail = _clean_detail(data.get("errors") or data.get("details"))
     if message is None:
         snippet = _plain(body.decode("utf-8", "replace")) if body else ""
-        message = f"HTTP {status} {resp.reason or ''}".strip() + (f": {snippet}" if snippet else "")
+        reason = clean_text(resp.reason or "", 100)
+        message = f"HTTP {status} {reason}".strip() + (f": {snippet}" if snippet else "")
     kwargs: dict[str, Any] = {"status": status, "request_id": request_id, "path": path, "detail": detail}
     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
     if status == 400 or status == 422:
@@ -165,10 +358,12 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
+        register_secret(api_key)  # a server echoing it back must not get it shown
         self.timeouts = timeouts or Timeouts()
         self.model = model
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        install_deadline_hooks(self.session)
         self.host = urlsplit(self.base_url).netloc or self.base_url
 
     def __repr__(self) -> str:
@@ -185,25 +380,31 @@ class ApiClient:
         if body is not None:
             data = encode_json_body(body)
             headers["Content-Type"] = "application/json"
-        try:
-            resp = self.session.request(
-                method,
-                self.base_url + path,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=self.timeouts.as_tuple(),
-                stream=True,
-                allow_redirects=False,
-            )
-            with resp:
-                raw = resp.raw.read(MAX_JSON_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise describe_network_error(exc, self.host) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectionFailed(
-                f"The connection to {self.host} broke: {type(exc).__name__}", may_have_reached_server=True
-            ) from None
+        with deadline_scope(self.timeouts.total) as deadline:
+            try:
+                resp = self.session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeouts.as_tuple(),
+                    stream=True,
+                    allow_redirects=False,
+                )
+                with resp:
+                    watch_response(deadline, resp)
+                    raw = read_body(resp, MAX_JSON_BYTES + 1, deadline, self.host)
+            except requests.RequestException as exc:
+                if deadline.expired:
+                    raise deadline_timeout(self.host, deadline) from None
+                raise describe_network_error(exc, self.host) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if deadline.expired:
+                    raise deadline_timeout(self.host, deadline) from None
+                raise ConnectionFailed(
+                    f"The connection to {self.host} broke: {type(exc).__name__}", may_have_reached_server=True
+                ) from None
         if resp.status_code >= 300:
             raise error_from_response(resp, raw[:MAX_JSON_BYTES])
         if len(raw) > MAX_JSON_BYTES:
@@ -212,10 +413,11 @@ class ApiClient:
             return json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             snippet = _plain(raw.decode("utf-8", "replace"), 120)
+            request_id = resp.headers.get("x-request-id")
             raise MalformedResponseError(
                 f"The server's answer is not JSON: {snippet!r}",
                 status=resp.status_code,
-                request_id=resp.headers.get("x-request-id"),
+                request_id=clean_text(request_id, 200) if request_id else None,
             ) from None
 
     def create(self, body: dict[str, Any]) -> GenerationStatus:

@@ -6,16 +6,36 @@ and `__repr__` shows only status, message and request id.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """What a failure means for the person, and so which exit code the CLI gives (EXIT_CODES)."""
+
+    INPUT = "input"  # the user's input cannot be used: fix it and try again
+    API = "api"  # the API refused: key, credits, validation, a failed generation
+    NETWORK = "network"  # no (usable) answer: network, timeout, or an outcome still unknown
+
+
+EXIT_OK = 0
+EXIT_CODES: dict[ErrorKind, int] = {ErrorKind.INPUT: 2, ErrorKind.API: 3, ErrorKind.NETWORK: 4}
+
 
 class PixDeskError(Exception):
-    """Base for everything the API layer raises."""
+    """Base for every failure PixDesk reports; `.message` is what a person reads."""
+
+    kind: ErrorKind = ErrorKind.API
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(message, *args)
+        self.message = message
 
 
 class ApiError(PixDeskError):
     """The server answered with an error status."""
 
     status: int | None = None
-    kind = "api error"
+    label = "api error"
 
     def __init__(
         self,
@@ -27,7 +47,6 @@ class ApiError(PixDeskError):
         detail: object = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         if status is not None:
             self.status = status
         self.request_id = request_id
@@ -49,27 +68,28 @@ class ApiError(PixDeskError):
 
 class BadRequestError(ApiError):
     status = 400
-    kind = "rejected"
+    label = "rejected"
 
 
 class AuthenticationError(ApiError):
     status = 401
-    kind = "authentication"
+    label = "authentication"
 
 
 class InsufficientCreditsError(ApiError):
     status = 403
-    kind = "credits"
+    label = "credits"
 
 
 class NotFoundError(ApiError):
     status = 404
-    kind = "not found"
+    label = "not found"
 
 
 class RateLimitError(ApiError):
     status = 429
-    kind = "rate limited"
+    kind = ErrorKind.NETWORK
+    label = "rate limited"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -78,7 +98,8 @@ class RateLimitError(ApiError):
 
 class ServerError(ApiError):
     status = 500
-    kind = "server"
+    kind = ErrorKind.NETWORK
+    label = "server"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -88,41 +109,73 @@ class ServerError(ApiError):
 class MalformedResponseError(ApiError):
     """A 2xx answer whose body is not the JSON we expect (an HTML page, a truncated body, ...)."""
 
-    kind = "malformed response"
+    kind = ErrorKind.NETWORK
+
+    label = "malformed response"
 
 
 class ConnectionFailed(PixDeskError):
     """No answer. `may_have_reached_server` is False only when the request surely never left us."""
 
-    kind = "network"
+    kind = ErrorKind.NETWORK
+    label = "network"
 
     def __init__(self, message: str, *, may_have_reached_server: bool) -> None:
         super().__init__(message)
-        self.message = message
         self.may_have_reached_server = may_have_reached_server
 
 
 class RequestTimeout(ConnectionFailed):
-    kind = "timeout"
+    label = "timeout"
 
 
 class DownloadError(PixDeskError):
     """A downloaded file is incomplete or is not a video."""
 
+    kind = ErrorKind.NETWORK
+
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
-        self.message = message
         self.retryable = retryable
 
 
+class InputError(PixDeskError):
+    """The user's input cannot be used as it is (a bad field, an unusable image, an unwritable folder)."""
+
+    kind = ErrorKind.INPUT
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Failures worth retrying for an idempotent request (poll, download, balance)."""
-    if isinstance(exc, RateLimitError | ServerError | MalformedResponseError | ConnectionFailed):
+    """Whether an idempotent request (poll, download, balance) is worth repeating after `exc`.
+
+    The one place that decides it: a 404 or a malformed answer right after a create is the server's
+    hiccup, never a verdict on a paid job, so they are retried too (within the retry budget)."""
+    if isinstance(exc, RateLimitError | ServerError | MalformedResponseError | ConnectionFailed | NotFoundError):
         return True
     if isinstance(exc, DownloadError):
         return exc.retryable
     return False
 
 
+def is_refusal(exc: BaseException) -> bool:
+    """The key was refused or the credits ran out: retrying will not help until the user acts."""
+    return isinstance(exc, AuthenticationError | InsufficientCreditsError)
+
+
+def kind_of(exc: BaseException) -> ErrorKind:
+    if isinstance(exc, PixDeskError):
+        return exc.kind
+    return ErrorKind.API
+
+
+def exit_code_for_kind(kind: ErrorKind | str | None) -> int:
+    """The CLI's exit code for a failure of this kind (an unknown kind counts as network: 4)."""
+    try:
+        return EXIT_CODES[ErrorKind(kind)] if kind else EXIT_CODES[ErrorKind.NETWORK]
+    except ValueError:
+        return EXIT_CODES[ErrorKind.NETWORK]
+
+
 def retry_after_of(exc: BaseException) -> float | None:
-    return getattr(exc, "retry_after", None)
+    value = getattr(exc, "retry_after", None)
+    return float(value) if isinstance(value, int | float) else None

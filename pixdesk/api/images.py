@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from pixdesk.api.errors import InputError
+
 MAX_SIDE = 4000
 MIN_SIDE = 64
 MAX_SOURCE_BYTES = 20 * 1000 * 1000
@@ -33,7 +35,7 @@ class DataUri(str):
     encoder can splice it in without scanning its megabytes (which would hold the GIL)."""
 
 
-class ImageRejected(ValueError):
+class ImageRejected(InputError, ValueError):
     """The file cannot be used; the message says why in plain words."""
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from pixdesk.api.catalogue import DEFAULT_MODEL, ModelSpec, Param, get_model
+from pixdesk.api.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,12 @@ class FieldError:
         return self.message
 
 
-class ValidationError(ValueError):
+class ValidationError(InputError, ValueError):
     """Raised when a request cannot be sent as it is; carries one entry per bad field."""
 
     def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
         super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
 
     def for_field(self, name: str) -> str | None:
         return next((e.message for e in self.errors if e.field == name), None)

@@ -1,4 +1,10 @@
-"""Parsing of the server's answers. Hostile or odd input ends in a typed error, never a crash."""
+"""Parsing of the server's answers. Hostile or odd input ends in a typed error, never a crash.
+
+Every string that may be shown to the user (status word, error name and message, file name, currency)
+goes through `clean_text`: no terminal escapes, controls, bidi tricks or echoed secrets. The generation
+id is the exception: it is sent back to the server, so it is kept exact, and refused when it holds
+characters no honest id has.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pixdesk.api.errors import MalformedResponseError
+from pixdesk.api.text import clean_text, has_controls
 
 
 class Outcome(Enum):
@@ -65,9 +72,10 @@ def _obj(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-def _opt_str(value: Any, limit: int = 4096) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value[:limit]
+def _opt_str(value: Any, limit: int = 2000) -> str | None:
+    """A cleaned, shown string, or None when the value is not text or nothing visible is left."""
+    if isinstance(value, str):
+        return clean_text(value, limit) or None
     return None
 
 
@@ -86,14 +94,18 @@ def _id(data: dict[str, Any]) -> str:
         raw = str(raw)
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 512:
         raise MalformedResponseError("The server's answer has no usable generation id.")
+    if has_controls(raw):
+        # Kept exact (it is sent back), so it cannot be cleaned: an id with controls is not an id.
+        raise MalformedResponseError("The server's answer has a generation id with control characters.")
     return raw
 
 
 def _status_word(data: dict[str, Any]) -> str:
     raw = data.get("status")
-    if not isinstance(raw, str) or not raw.strip():
+    word = clean_text(raw, MAX_WORD) if isinstance(raw, str) else ""
+    if not word:
         raise MalformedResponseError("The server's answer has no status.")
-    return raw.strip()[:MAX_WORD]
+    return word
 
 
 def parse_created(data: Any) -> GenerationStatus:
@@ -152,8 +164,9 @@ def parse_balance(data: Any) -> Balance:
 
 
 def check_video_url(url: str) -> str:
-    """Only http(s) URLs are fetched: a `file:` or other scheme from a server is refused."""
+    """Only http(s) URLs are fetched: a `file:` or other scheme, or a link with controls, is refused."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise MalformedResponseError(f"The server gave a video address that is not a web link: {url[:80]!r}")
+    if parts.scheme not in ("http", "https") or not parts.netloc or has_controls(url):
+        shown = clean_text(url, 80)
+        raise MalformedResponseError(f"The server gave a video address that is not a web link: {shown!r}")
     return url

@@ -6,9 +6,11 @@ cannot write outside the library folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import time
 import unicodedata
 from pathlib import Path
@@ -62,6 +64,20 @@ class Library:
         tmp.write_text(json.dumps(self.sidecar(job), indent=2, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
         return path
+
+
+def export_clip(source: Path, target: Path) -> Path:
+    """Copy a clip out of the library through a temporary file beside the target, so a full or unwritable
+    folder never leaves a half-written file there (the library copy is untouched). Raises OSError."""
+    tmp = target.with_name(f".{target.name}.pixdesk-part")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def _iso(value: float | None) -> str | None:

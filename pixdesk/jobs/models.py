@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from pixdesk.api.errors import ErrorKind, kind_of
 from pixdesk.api.request import GenerationRequest
 
 
@@ -35,6 +36,26 @@ UNKNOWN_ADVICE = (
 )
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why a job stopped, as the person sees it; `kind` decides the CLI's exit code."""
+
+    message: str
+    kind: ErrorKind = ErrorKind.API
+    status: int | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException, prefix: str = "") -> Failure:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        return cls(
+            message=prefix + message,
+            kind=kind_of(exc),
+            status=getattr(exc, "status", None),
+            request_id=getattr(exc, "request_id", None),
+        )
+
+
 @dataclass
 class Job:
     request: GenerationRequest
@@ -60,9 +81,25 @@ class Job:
     progress: float | None = None
     detail: str | None = None
     retries: int = 0
+    version: int = 0  # bumped on every write: the store never lets an older copy overwrite a newer one
 
     def snapshot(self) -> Job:
         return replace(self)
+
+    def record_failure(self, failure: Failure) -> None:
+        self.error = failure.message
+        self.error_kind = failure.kind.value
+        self.error_status = failure.status
+        self.request_id = failure.request_id
+
+    def clear_failure(self) -> None:
+        self.error = self.error_kind = None
+        self.error_status = None
+
+    @property
+    def at_server(self) -> bool:
+        """The server has (or may have) this job: stopping or removing it does not stop the charge."""
+        return self.server_id is not None or self.state is JobState.SUBMITTING
 
     @property
     def is_final(self) -> bool:

@@ -46,13 +46,16 @@ class PollPolicy:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff for failed polls and downloads: base·2^n capped at `ceiling`, full jitter, Retry-After
-    honoured; given up (job stalled, still resumable) after `budget` seconds of continuous failure."""
+    """Backoff for failed requests: base·2^n capped at `ceiling`, full jitter, Retry-After honoured up to
+    `retry_after_cap` (one minute: a server asking for an hour is asked again after a minute); given up
+    (job stalled, still resumable) after `budget` seconds of continuous failure. A create that surely never
+    reached the server is tried `create_attempts` times."""
 
     base: float = 1.0
     ceiling: float = 60.0
     budget: float = 10 * 60.0
     create_attempts: int = 4
+    retry_after_cap: float = 60.0
 
 
 class PollSchedule:
@@ -67,14 +70,6 @@ class PollSchedule:
         return self._interval * (1 + self.rng.uniform(-p.jitter, p.jitter))
 
 
-def backoff_delay(policy: RetryPolicy, attempt: int, rng: random.Random, retry_after: float | None) -> float:
-    delay = min(policy.ceiling, policy.base * 2 ** max(0, attempt - 1))
-    delay = delay / 2 + rng.uniform(0, delay / 2)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, 15 * 60.0))
-    return delay
-
-
 class RateLimiter:
     """One token bucket shared by every job's requests, plus a global pause after a 429."""
 
@@ -87,8 +82,9 @@ class RateLimiter:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self.clock.now() + seconds)
+    def pause(self, seconds: float, cap: float = 60.0) -> None:
+        """Everyone waits after a 429; never longer than `cap`, whatever the server asked."""
+        self._paused_until = max(self._paused_until, self.clock.now() + min(max(0.0, seconds), cap))
 
     async def acquire(self) -> None:
         async with self._lock:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import itertools
 import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ CREDITS = {"360p": 630_000, "540p": 630_000, "720p": 840_000, "1080p": 1_680_000
 CREDITS_PER_USD = 2_100_000
 DEMO_BALANCE_USD = 25.0
 MAX_BODY = 40 * 1024 * 1024
+STREAM_WRITE_TIMEOUT = 5.0
 
 Endpoint = str  # "create" | "poll" | "billing" | "download" | "any"
 
@@ -41,11 +43,18 @@ Endpoint = str  # "create" | "poll" | "billing" | "download" | "any"
 class Fault:
     """One injected misbehaviour, used up after `count` matching requests.
 
-    kinds: "status" (answer `status`, with `retry_after`), "drop" (close without answering, before
-    acting), "drop_after_accept" (create the job, then close without answering), "malformed" (200 with
-    broken JSON), "html" (200 with an HTML page), "html_error" (`status` with an HTML page), "huge"
-    (200 with a 3 MB body), "hang" (wait `seconds` before answering), "cut" (send only `after_bytes`
-    of a download, then close), "rewrite" (merge `patch` into a status answer: hostile fields).
+    kinds: "status" (answer `status`, with `retry_after`; `message` replaces the usual error text and
+    `echo_key` appends the request's Authorization header value to it, as a careless server might),
+    "drop" (close without answering, before acting), "drop_after_accept" (create the job, then close
+    without answering), "malformed" (200 with broken JSON), "html" (200 with an HTML page; on
+    `download` it stands in for the video), "html_error" (`status` with an HTML page), "huge" (200 with
+    a 3 MB body), "hang" (wait `seconds` before answering), "cut" (send only `after_bytes` of a
+    download, then close), "truncate" (download: 200 without Content-Length, only the first
+    `after_bytes` bytes, then a clean close), "rewrite" (merge `patch` into a status answer: hostile
+    fields), "drip" (headers at once, then the body one byte every `seconds`: on `download` the real
+    file, elsewhere a JSON status), "endless" (200 with a body that never ends, a chunk every `seconds`
+    or as fast as the client reads: on `download` MP4-looking bytes without Content-Length, elsewhere a
+    JSON start and endless padding). Drip and endless stop when the client hangs up or the simulator stops.
     """
 
     kind: str
@@ -56,6 +65,8 @@ class Fault:
     seconds: float = 0.0
     after_bytes: int = 0
     patch: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    echo_key: bool = False
 
 
 @dataclass
@@ -119,6 +130,7 @@ class Simulator:
         self._pool = ThreadPoolExecutor(max_workers=render_workers, thread_name_prefix="sim-render")
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()  # ends drip/endless streams and hangs when the simulator stops
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -127,6 +139,7 @@ class Simulator:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> Simulator:
+        self.stopping.clear()
         handler = type("BoundHandler", (_Handler,), {"sim": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
@@ -135,6 +148,7 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -345,6 +359,49 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(2)
 
+    def _stream(
+        self,
+        status: int,
+        ctype: str,
+        parts: list[bytes],
+        length: int | None,
+        seconds: float,
+        *,
+        drip: bool = False,
+        endless: bool = False,
+    ) -> None:
+        """Send headers, then `parts` (one byte at a time with `drip`; the last part over and over with
+        `endless`), pausing `seconds` between writes. Ends when done, when the client hangs up or when
+        the simulator stops; never blocks `Simulator.stop()`."""
+        self.close_connection = True
+        try:
+            # A client that stops reading without hanging up would block a write for ever: give up instead.
+            self.connection.settimeout(STREAM_WRITE_TIMEOUT)
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            self.wfile.flush()
+            pieces: Iterator[bytes]
+            if drip:
+                pieces = (bytes([b]) for b in b"".join(parts))
+            elif endless:
+                pieces = itertools.chain(parts, itertools.repeat(parts[-1]))
+            else:
+                pieces = iter(parts)
+            for piece in pieces:
+                if self.sim.stopping.is_set():
+                    break
+                self.wfile.write(piece)
+                self.wfile.flush()
+                if seconds and self.sim.stopping.wait(seconds):
+                    break
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+            pass  # the client hung up (as it should, on a stream like this)
+        finally:
+            self._drop()
+
     def _endpoint(self, method: str, path: str) -> Endpoint:
         if path in CREATE_PATHS:
             return "create" if method == "POST" else "poll"
@@ -360,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             return None
         if fault.kind == "hang":
-            time.sleep(fault.seconds)
+            self.sim.stopping.wait(fault.seconds)
             return None
         if fault.kind == "drop":
             self._drop()
@@ -376,7 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
                 401: "Unauthorized",
                 403: "Insufficient credits",
             }
-            self._error(fault.status, messages.get(fault.status, "Simulated error"), headers)
+            message = fault.message if fault.message is not None else messages.get(fault.status, "Simulated error")
+            if fault.echo_key:
+                message += f" (received Authorization: {self.headers.get('Authorization', '')})"
+            self._error(fault.status, message, headers)
             return fault
         if fault.kind == "malformed":
             self._send_raw(200, b'{"id": "abc", "status": ', "application/json")
@@ -390,7 +450,22 @@ class _Handler(BaseHTTPRequestHandler):
                 200, b'{"id": "x", "status": "queued", "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}', "application/json"
             )
             return fault
-        return fault  # drop_after_accept, cut, rewrite: handled by the endpoint
+        if endpoint != "download" and fault.kind == "drip":
+            payload = json.dumps({"id": "drip", "status": "queued", "video": None, "error": None}).encode()
+            self._stream(200, "application/json", [payload], len(payload), fault.seconds, drip=True)
+            return fault
+        if endpoint != "download" and fault.kind == "endless":
+            pad = b" " * 1024 if fault.seconds else b" " * 65536
+            self._stream(
+                200,
+                "application/json",
+                [b'{"id": "endless", "status": "queued", "pad": ', pad],
+                None,
+                fault.seconds,
+                endless=True,
+            )
+            return fault
+        return fault  # drop_after_accept, cut, truncate, rewrite, drip and endless downloads: the endpoint's
 
     def _authorised(self) -> bool:
         auth = self.headers.get("Authorization", "")
@@ -445,7 +520,9 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = self._endpoint("GET", parts.path)
         self.sim.stats.requests.append(("GET", endpoint, self.sim.clock()))
         fault = self._apply_fault(endpoint)
-        if fault is not None and fault.kind not in ("cut", "rewrite"):
+        if fault is not None and fault.kind not in ("cut", "rewrite", "truncate", "drip", "endless"):
+            return
+        if fault is not None and endpoint != "download" and fault.kind in ("truncate", "drip", "endless"):
             return
         if endpoint == "download":
             self._serve_file(parts.path[len(FILES_PREFIX) :], fault)
@@ -484,6 +561,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "Not found")
             return
         data = path.read_bytes()
+        if fault is not None and fault.kind == "endless":
+            # What a broken host might send: an MP4 start, then bytes that never end (no Content-Length).
+            head = data[:64] if data[4:8] == b"ftyp" else b"\x00\x00\x00\x10ftypisom\x00\x00\x02\x00"
+            self._stream(200, "video/mp4", [head, b"\x00" * 65536], None, fault.seconds, endless=True)
+            return
+        if fault is not None and fault.kind == "truncate":
+            self._stream(200, "video/mp4", [data[: fault.after_bytes]], None, 0.0)
+            return
+        if fault is not None and fault.kind == "drip":
+            self._stream(200, "video/mp4", [data], len(data), fault.seconds, drip=True)
+            return
         start = 0
         rng = self.headers.get("Range", "")
         if rng.startswith("bytes=") and rng[6:].split("-")[0].isdigit():

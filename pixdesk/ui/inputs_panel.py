@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -149,6 +149,10 @@ class InputsPanel(QWidget):
         self.generate.setMinimumHeight(36)
         self.generate.setToolTip("Generate the video (Ctrl+Enter)")
         self.generate.clicked.connect(self.submit)
+        self._added_timer = QTimer(self)
+        self._added_timer.setSingleShot(True)
+        self._added_timer.setInterval(1500)
+        self._added_timer.timeout.connect(lambda: self.generate.setText("Generate"))
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.submit, Qt.ShortcutContext.WindowShortcut)
         self.hint = QLabel()
@@ -237,19 +241,18 @@ class InputsPanel(QWidget):
         self.seed.setText(str(random.randint(0, self.spec.param("seed").maximum or 2_147_483_647)))
 
     def blocking_reason(self) -> str | None:
+        """Why Generate is disabled: the core's validation of what the form holds (never a second copy)."""
         if self.drop.source is None:
             return "Add an image to start."
-        if not self.prompt.text().strip():
-            return "Describe what should happen in the prompt."
-        for field in (self.prompt, self.negative):
-            if field.over_limit():
-                return f"Shorten the text to {field.limit} characters."
-        if self.lip_group.isChecked():
-            if not self.lip_text.text().strip():
-                return "Type the line the character speaks, or switch lip-sync off."
-            if self.lip_text.over_limit():
-                return f"The spoken line is limited to {self.lip_text.limit} characters."
-        return None
+        if self.lip_group.isChecked() and not self.lip_text.text().strip():
+            return "Type the line the character speaks, or switch lip-sync off."
+        errors = self.request().validate()
+        return errors[0].message if errors else None
+
+    def show_added(self) -> None:
+        """Feedback for a click on Generate: the job is in the queue (a quick second click adds nothing)."""
+        self.generate.setText("Added to queue")
+        self._added_timer.start()
 
     def _refresh(self) -> None:
         reason = self.blocking_reason()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,12 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPoint,
-    QStandardPaths,
     Qt,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,18 +33,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pixdesk import APP_NAME, __version__
+from pixdesk import APP_NAME, __version__, crash
 from pixdesk.api.errors import PixDeskError
-from pixdesk.api.request import GenerationRequest, ValidationError
-from pixdesk.config import save_settings
-from pixdesk.jobs.library import suggested_name
-from pixdesk.jobs.models import AT_SERVER, FINAL, NEVER_SENT, Job, JobState
+from pixdesk.api.request import GenerationRequest
+from pixdesk.api.text import clean_text
+from pixdesk.jobs.models import FINAL, Job, JobState
+from pixdesk.jobs.states import Action
 from pixdesk.runtime import Runtime
 from pixdesk.ui import theme
+from pixdesk.ui.controller import JobController
 from pixdesk.ui.inputs_panel import InputsPanel
 from pixdesk.ui.player import PlayerPanel
 from pixdesk.ui.queue_model import JobDelegate, JobListModel
-from pixdesk.ui.settings_dialog import SettingsDialog
+from pixdesk.ui.settings_dialog import SettingsDialog, save_settings_async, store_key
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
 
@@ -60,6 +57,8 @@ class EngineBridge(QObject):
 
 
 class MainWindow(QMainWindow):
+    crash_reported = Signal(str)
+
     def __init__(self, runtime: Runtime, engine_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.runtime = runtime
@@ -73,6 +72,15 @@ class MainWindow(QMainWindow):
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._credits_seen: dict[str, float] = {}
         self._ready = False
+        self._shutting_down = False
+        self._close_now = False
+        # An uncaught exception anywhere (a Qt slot, a thread, a task) is logged with its traceback and
+        # shown as a short notice; the app keeps running.
+        self.crash_reported.connect(self._show_crash)
+        crash.install(self.crash_reported.emit)
+        asyncio.get_event_loop().set_exception_handler(crash.loop_exception_handler)
+        self.controller = JobController(self)
+        self.controller.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
 
         self.setWindowIcon(theme.app_icon())
         self.setMinimumSize(980, 620)
@@ -91,7 +99,7 @@ class MainWindow(QMainWindow):
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.queue.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.queue.customContextMenuRequested.connect(self._context_menu)
-        self.queue.activated.connect(lambda index: self.play_job(self.model.job_at(index.row())))
+        self.queue.activated.connect(lambda index: self.controller.trigger(Action.PLAY, self.model.job_at(index.row())))
         selection = self.queue.selectionModel()
         selection.currentChanged.connect(self._current_changed)
 
@@ -190,29 +198,30 @@ class MainWindow(QMainWindow):
         self.addActions([self.open_action, self.paste_action, self.save_action, self.settings_action, quit_action])
 
         view_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.job_actions = {
-            "play": self._action("Play", lambda: self.play_job(self.selected_job())),
-            "save": self._action("Save as…", lambda: self.save_job(self.selected_job())),
-            "folder": self._action("Open containing folder", lambda: self.open_folder(self.selected_job())),
-            "copy": self._action(
-                "Copy prompt", lambda: self.copy_prompt(self.selected_job()), QKeySequence.StandardKey.Copy, view_only
-            ),
-            "reuse": self._action("Reuse settings", lambda: self.reuse(self.selected_job()), "Ctrl+R", view_only),
-            "retry": self._action("Retry (new job)", lambda: self.retry(self.selected_job())),
-            "cancel": self._action("Cancel", lambda: self.cancel(self.selected_job())),
-            "remove": self._action(
-                "Remove from list", lambda: self.remove(self.selected_job()), QKeySequence.StandardKey.Delete, view_only
-            ),
-        }
-        self.queue.addActions(list(self.job_actions.values()))
+        actions = self.controller.actions
+        for job_action, shortcut in (
+            (Action.COPY_PROMPT, QKeySequence(QKeySequence.StandardKey.Copy)),
+            (Action.REUSE, QKeySequence("Ctrl+R")),
+            (Action.REMOVE, QKeySequence(QKeySequence.StandardKey.Delete)),
+        ):
+            actions[job_action].setShortcut(shortcut)
+            actions[job_action].setShortcutContext(view_only)
+        self.job_actions = {a.value: q for a, q in actions.items()}
+        self.queue.addActions(list(actions.values()))
+        edit_menu = menu.addMenu("&Edit")
+        edit_menu.addAction(self.controller.undo_action)
+        self.addAction(self.controller.undo_action)
         job_menu = menu.addMenu("&Job")
-        for key, action in self.job_actions.items():
-            job_menu.addAction(action)
-            if key in ("folder", "reuse"):
-                job_menu.addSeparator()
+        self._fill_job_menu(job_menu)
         job_menu.aboutToShow.connect(self._update_job_actions)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("About PixDesk", self._about))
+
+    def _fill_job_menu(self, menu: QMenu) -> None:
+        for action, qaction in self.controller.actions.items():
+            menu.addAction(qaction)
+            if action in (Action.OPEN_FOLDER, Action.REUSE, Action.RESUME):
+                menu.addSeparator()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -247,6 +256,9 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(demo or self.engine.paused_reason is not None)
         self.banner_button.setText("Open Settings…")
 
+    def refresh_counts(self) -> None:
+        self._update_counts()
+
     def _update_counts(self) -> None:
         jobs = self.model.jobs()
         running = sum(1 for j in jobs if j.state not in FINAL)
@@ -258,6 +270,9 @@ class MainWindow(QMainWindow):
 
     # -- start-up ----------------------------------------------------------------------------------
     async def _startup(self) -> None:
+        notice = getattr(self.runtime.store, "recovery_notice", None)
+        if notice:
+            self.show_notice(notice)
         history = await self.engine.load_history()
         self.model.set_jobs(history)
         await self.engine.resume_unfinished()
@@ -277,15 +292,7 @@ class MainWindow(QMainWindow):
 
     # -- generating --------------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> None:
-        spawn(self._submit(request))
-
-    async def _submit(self, request: GenerationRequest) -> None:
-        try:
-            job = await self.engine.submit(request)
-        except ValidationError as exc:
-            self.inputs.show_errors(exc.errors)
-            return
-        self.statusBar().showMessage(f"Queued “{job.request.prompt[:40]}”", 4000)
+        self.controller.generate(request)
 
     def _on_job(self, job: Job) -> None:
         previous_row = self.model.row_of(job.id)
@@ -300,12 +307,22 @@ class MainWindow(QMainWindow):
                 self.play_job(job)
             spawn(self.refresh_balance())
         self._update_counts()
-        if self.selected_job() and self.selected_job().id == job.id:  # type: ignore[union-attr]
+        selected = self.selected_job()
+        if selected is not None and selected.id == job.id:
             self._update_job_actions()
+
+    def show_notice(self, message: str) -> None:
+        """A message that must not be missed, in the banner above everything (not a blocking dialog)."""
+        self.banner_text.setText(f"<b>⚠ {_html(message)}</b>")
+        self.banner.setStyleSheet("#demoBanner { background: %s; }" % ("#4a2020" if theme.is_dark() else "#ffe0e0"))
+        self.banner.show()
+
+    def _show_crash(self, text: str) -> None:
+        self.statusBar().showMessage(clean_text(text, 300), 15000)
 
     def _on_notice(self, kind: str, message: str) -> None:
         if kind == "paused":
-            self.banner_text.setText(f"<b>⚠ {message}</b>")
+            self.banner_text.setText(f"<b>⚠ {_html(message)}</b>")
             self.banner.setStyleSheet("#demoBanner { background: %s; }" % ("#4a2020" if theme.is_dark() else "#ffe0e0"))
             self.resume_button.show()
             self.banner.show()
@@ -336,19 +353,7 @@ class MainWindow(QMainWindow):
             self.play_job(job)
 
     def _update_job_actions(self) -> None:
-        job = self.selected_job()
-        done = job is not None and job.state is JobState.COMPLETED and bool(job.file_path)
-        a = self.job_actions
-        a["play"].setEnabled(done)
-        a["save"].setEnabled(done)
-        a["folder"].setEnabled(done)
-        for key in ("copy", "reuse", "retry", "remove"):
-            a[key].setEnabled(job is not None)
-        a["cancel"].setEnabled(
-            job is not None
-            and (job.state in NEVER_SENT or job.state in AT_SERVER or job.state is JobState.SUBMITTING)
-            and not job.is_final
-        )
+        self.controller.update_actions(self.selected_job())
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.queue.indexAt(pos)
@@ -357,10 +362,7 @@ class MainWindow(QMainWindow):
         self.queue.setCurrentIndex(index)
         self._update_job_actions()
         menu = QMenu(self)
-        for key, action in self.job_actions.items():
-            menu.addAction(action)
-            if key in ("folder", "reuse"):
-                menu.addSeparator()
+        self._fill_job_menu(menu)
         menu.exec(self.queue.viewport().mapToGlobal(pos))
 
     def play_job(self, job: Job | None) -> None:
@@ -372,81 +374,21 @@ class MainWindow(QMainWindow):
         self.player_panel.play_file(job.file_path)
         self.save_action.setEnabled(True)
 
-    def copy_prompt(self, job: Job | None) -> None:
-        if job is not None:
-            QGuiApplication.clipboard().setText(job.request.prompt)
-            self.statusBar().showMessage("Prompt copied", 3000)
-
-    def reuse(self, job: Job | None) -> None:
-        if job is not None:
-            self.inputs.load_request(job.request)
-            self.statusBar().showMessage("Settings loaded into the form", 3000)
-
-    def retry(self, job: Job | None) -> None:
-        if job is not None:
-            spawn(self._submit(job.request))
-
-    def cancel(self, job: Job | None) -> None:
-        if job is None:
-            return
-        if job.state not in NEVER_SENT:
-            answer = QMessageBox.question(
-                self,
-                "Stop this job?",
-                "The server has this job already: PixDesk will stop watching it, but the server may still "
-                "finish it and charge for it.\n\nStop watching?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.engine.cancel(job.id)
-
-    def remove(self, job: Job | None) -> None:
-        if job is None:
-            return
+    def forget_job(self, job: Job) -> None:
+        """The job leaves the list (it is being removed): stop showing its clip, drop its row."""
         if self.player_panel.current_file and job.file_path == self.player_panel.current_file:
             self.player_panel.clear()
             self.save_action.setEnabled(False)
         self.model.remove(job.id)
-        spawn(self.engine.remove(job.id))
         self._update_counts()
 
-    def open_folder(self, job: Job | None) -> None:
-        if job is not None and job.file_path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.file_path).parent)))
-
-    # -- saving ------------------------------------------------------------------------------------
     def _job_for_file(self, path: str | None) -> Job | None:
         return next((j for j in self.model.jobs() if path and j.file_path == path), None)
 
     def save_current(self) -> None:
-        self.save_job(self._job_for_file(self.player_panel.current_file))
-
-    def _save_folder(self) -> str:
-        for candidate in (self.settings.ui.get("last_save_folder"), self.settings.save_folder):
-            if candidate and Path(candidate).is_dir():
-                return str(candidate)
-        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation) or str(Path.home())
-
-    def save_job(self, job: Job | None) -> None:
-        if job is None or not job.file_path:
-            return
-        default = str(Path(self._save_folder()) / suggested_name(job.request.prompt, job.created_at))
-        target, _ = QFileDialog.getSaveFileName(self, "Save video", default, "MP4 video (*.mp4)")
-        if not target:
-            return
-        if not target.lower().endswith(".mp4"):
-            target += ".mp4"
-        self.settings.ui["last_save_folder"] = str(Path(target).parent)
-        spawn(self._copy(job.file_path, target))
-
-    async def _copy(self, source: str, target: str) -> None:
-        try:
-            await off_ui_thread(shutil.copyfile, source, target)
-        except OSError as exc:
-            QMessageBox.warning(self, "Could not save the video", f"{target}\n\n{exc.strerror or exc}")
-            return
-        self.statusBar().showMessage(f"Saved to {target}", 6000)
-        self.last_saved = target
+        job = self._job_for_file(self.player_panel.current_file)
+        if job is not None:
+            self.controller.trigger(Action.SAVE, job)
 
     # -- settings ----------------------------------------------------------------------------------
     def open_settings(self) -> None:
@@ -458,8 +400,13 @@ class MainWindow(QMainWindow):
 
     async def _apply_settings(self, new_key: str | None) -> None:
         if new_key is not None:
-            await off_ui_thread(self.runtime.keystore.set, new_key)
-        await off_ui_thread(save_settings, self.settings)
+            problem = await store_key(self, self.runtime.keystore, new_key)
+            if problem:
+                self.show_notice(f"The API key was not saved: {problem}")
+        try:
+            await save_settings_async(self.settings)
+        except OSError as exc:
+            self.show_notice(f"The settings could not be saved: {exc.strerror or exc}")
         client = self.runtime.reconnect()
         self.engine.use_backend(self.runtime.backend, client)
         self.engine.max_in_flight = self.settings.max_in_flight
@@ -483,19 +430,60 @@ class MainWindow(QMainWindow):
         if ui.get("splitter"):
             self.splitter.restoreState(QByteArray.fromBase64(ui["splitter"].encode()))
 
+    def is_ready(self) -> bool:
+        """History loaded and unfinished jobs resumed."""
+        return self._ready
+
+    def is_closed(self) -> bool:
+        return self._closed.done()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Say how many jobs are running (they continue next time); wait for create requests already sent,
+        so the ids the server gives are saved; then close."""
+        if self._close_now:
+            super().closeEvent(event)
+            return
+        event.ignore()
+        if self._shutting_down:
+            return
+        running = self.engine.running_count()
+        if running and not self.controller.prompter.confirm(
+            "Quit PixDesk?",
+            f"{running} job{'s are' if running != 1 else ' is'} still running. "
+            f"{'They continue' if running != 1 else 'It continues'} the next time you open PixDesk "
+            "(the server keeps working on what it already has).",
+            yes="Quit",
+        ):
+            return
+        self._shutting_down = True
         self.settings.ui["geometry"] = bytes(self.saveGeometry().toBase64().data()).decode()
         self.settings.ui["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
-        with contextlib.suppress(OSError):
-            save_settings(self.settings)  # tiny, once, as the window goes away
+        sending = self.engine.submitting_count()
+        if sending:
+            self.statusBar().showMessage(f"Finishing {sending} submission{'s' if sending != 1 else ''}…")
+        central = self.centralWidget()
+        if central is not None:
+            central.setEnabled(False)
+        self.menuBar().setEnabled(False)
         self.player_panel.release()
-        super().closeEvent(event)
         spawn(self._shutdown())
 
     async def _shutdown(self) -> None:
-        await self.engine.close()
-        if not self._closed.done():
-            self._closed.set_result(None)
+        try:
+            await self.engine.close()
+            with contextlib.suppress(OSError):
+                await save_settings_async(self.settings)
+            await off_ui_thread(self.controller.finish)
+        finally:
+            crash.uninstall()
+            self._close_now = True
+            self.close()
+            if not self._closed.done():
+                self._closed.set_result(None)
 
     async def wait_closed(self) -> None:
         await self._closed
+
+
+def _html(text: str) -> str:
+    return clean_text(text, 600).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,9 +1,17 @@
-"""Settings: the API key (masked, testable), base URL, save folder, jobs in flight, demo mode."""
+"""Settings: the API key (masked, testable), base URL, save folder, jobs in flight, demo mode.
+
+The keychain can block (a dbus unlock prompt, a slow agent), so it is only ever touched off the UI thread: the dialog
+opens at once and loads the key in the background; `store_key` and `save_settings_async` write after it is accepted.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 
+import shiboken6
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -13,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -22,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from pixdesk.api.client import DEFAULT_BASE_URL, ApiClient, Timeouts
 from pixdesk.api.errors import PixDeskError
-from pixdesk.config import Settings
-from pixdesk.keystore import KeyStore
+from pixdesk.config import Settings, save_settings
+from pixdesk.keystore import KeychainLocked, KeyStore, NoKeychain
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
@@ -37,19 +46,29 @@ def check_key(base_url: str, key: str) -> str:
     return f"✔ Key accepted. Balance: {balance.amount:,.2f} {balance.currency}"
 
 
+KEY_PLACEHOLDER = "Paste your AI/ML API key"
+LOADING_PLACEHOLDER = "Loading…"
+
+
 class SettingsDialog(QDialog):
+    key_load_finished = Signal()
+    """Emitted once the key has been read from the keychain (or reading it failed) and the field is usable."""
+
     def __init__(self, settings: Settings, keystore: KeyStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PixDesk settings")
+        self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self.settings = settings
         self.keystore = keystore
-        self._original_key = keystore.get() or ""
+        self._original_key = ""
+        self._key_loaded = False
+        self._env_key = bool(os.environ.get("AIMLAPI_KEY", "").strip())
 
-        self.key = QLineEdit(self._original_key)
+        self.key = QLineEdit()
         self.key.setObjectName("apiKeyEdit")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("Paste your AI/ML API key")
+        self.key.setPlaceholderText(LOADING_PLACEHOLDER)
+        self.key.setEnabled(False)  # until the key is loaded: typing now would race the load
         self.show_key = QToolButton()
         self.show_key.setText("Show")
         self.show_key.setCheckable(True)
@@ -62,12 +81,9 @@ class SettingsDialog(QDialog):
         self.test_result = QLabel()
         self.test_result.setObjectName("testKeyResult")
         self.test_result.setWordWrap(True)
-        env_key = bool(os.environ.get("AIMLAPI_KEY"))
         self.storage = QLabel(f"The key is kept {keystore.backend_description}.")
         self.storage.setWordWrap(True)
         self.storage.setObjectName("keyStorageNote")
-        if env_key:
-            self.key.setEnabled(False)
 
         self.base_url = QLineEdit(settings.base_url or DEFAULT_BASE_URL)
         self.base_url.setObjectName("baseUrlEdit")
@@ -108,6 +124,33 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        spawn(self._load_key())
+
+    @property
+    def key_loaded(self) -> bool:
+        """True once the background read of the key has finished (successfully or not)."""
+        return self._key_loaded
+
+    async def _load_key(self) -> None:
+        failure = ""
+        try:
+            key = await off_ui_thread(self.keystore.get)
+        except Exception as exc:  # an unexpected backend failure: say so, but leave the field usable
+            key = None
+            failure = f"✘ Could not read the saved key: {type(exc).__name__}"
+        if not shiboken6.isValid(self):  # closed and deleted while the keychain answered
+            return
+        if failure:
+            self._show_result(failure, ok=False)
+        self._original_key = key or ""
+        self.key.setText(self._original_key)
+        self.key.setPlaceholderText(KEY_PLACEHOLDER)
+        self.key.setEnabled(not self._env_key)
+        self.storage.setText(f"The key is kept {self.keystore.backend_description}.")
+        if self.keystore.state == "locked" and self.keystore.last_error:
+            self._show_result(self.keystore.last_error, ok=False)
+        self._key_loaded = True
+        self.key_load_finished.emit()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save videos to", self.save_folder.text())
@@ -131,6 +174,8 @@ class SettingsDialog(QDialog):
             self._show_result(f"✘ {exc}", ok=False)
         finally:
             self.test.setEnabled(True)
+            # Back to where the user was typing (the field is disabled when the key comes from the environment).
+            (self.key if self.key.isEnabled() else self.test).setFocus()
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.test_result.setText(text)
@@ -148,3 +193,71 @@ class SettingsDialog(QDialog):
 
     def new_key(self) -> str:
         return self.key.text().strip()
+
+
+# -- writing after the dialog is accepted (the main window awaits these) -------------------------------------------
+Ask = Callable[[str, str], bool]
+
+
+def _ask_question(parent: QWidget | None, title: str, text: str, ask: Ask | None) -> bool:
+    if ask is not None:
+        return ask(title, text)
+    answer = QMessageBox.question(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _ask_retry(parent: QWidget | None, title: str, text: str, ask: Ask | None) -> bool:
+    if ask is not None:
+        return ask(title, text)
+    answer = QMessageBox.warning(
+        parent,
+        title,
+        text,
+        QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Retry,
+    )
+    return answer == QMessageBox.StandardButton.Retry
+
+
+async def store_key(parent: QWidget | None, keystore: KeyStore, key: str, ask: Ask | None = None) -> str | None:
+    """Save `key` off the UI thread, asking the user where the keychain cannot take it.
+
+    No keychain: asks (Yes/No) whether a user-only file is acceptable and writes it only on Yes. Locked keychain:
+    offers Retry/Cancel. Returns None once saved, else the message of why the key was NOT saved.
+    `ask(title, text) -> bool` replaces the message boxes (tests); True means Yes/Retry.
+    """
+    allow_plain_file = False
+    while True:
+        try:
+            await off_ui_thread(functools.partial(keystore.set, key, allow_plain_file=allow_plain_file))
+            return None
+        except NoKeychain as exc:
+            if allow_plain_file:  # cannot happen (set writes the file then); never loop on it
+                return exc.message
+            question = (
+                "No system keychain is available on this computer.\n\n"
+                f"Keep the API key in a file that only your user account can read?\n{exc.fallback_file}\n\n"
+                "Choose No to keep using PixDesk without saving the key (set AIMLAPI_KEY instead)."
+            )
+            if not _ask_question(parent, "Save the API key in a file?", question, ask):
+                return "The key was not saved: there is no system keychain and you chose not to keep it in a file."
+            allow_plain_file = True
+        except KeychainLocked as exc:
+            if not _ask_retry(parent, "Keychain locked", exc.message, ask):
+                return exc.message
+        except OSError as exc:
+            return f"The key was not saved: could not write {keystore.fallback_file} ({exc.strerror or exc})."
+
+
+async def save_settings_async(settings: Settings) -> None:
+    """`pixdesk.config.save_settings` on a worker thread (a slow or network home folder must not freeze the UI).
+
+    Raises OSError like `save_settings`.
+    """
+    await off_ui_thread(save_settings, settings)

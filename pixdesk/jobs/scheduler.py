@@ -1,0 +1,83 @@
+"""Who may go to the server now: in-flight slots, the request-rate limit all jobs share, and the gate that
+holds new submissions while the key is refused, the credits are out, or the engine is closing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pixdesk.jobs.timing import Clock, RateLimiter
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, *, max_in_flight: int = 4, requests_per_second: float = 8.0) -> None:
+        self.clock = clock
+        self.rate = RateLimiter(clock, rate=requests_per_second, burst=requests_per_second)
+        self._max_in_flight = max(1, int(max_in_flight))
+        self._in_flight = 0
+        self._slot_waiters: list[asyncio.Future[None]] = []
+        self._open = asyncio.Event()
+        self._open.set()
+        self.pause_reason: str | None = None
+
+    # -- slots: how many jobs are at the server at once ------------------------------------------------
+    @property
+    def max_in_flight(self) -> int:
+        return self._max_in_flight
+
+    @max_in_flight.setter
+    def max_in_flight(self, value: int) -> None:
+        self._max_in_flight = max(1, int(value))
+        self._wake()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def acquire_slot(self) -> None:
+        """Wait for a free slot; waiters are woken in the order they came."""
+        while self._in_flight >= self._max_in_flight:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._slot_waiters:
+                    self._slot_waiters.remove(waiter)
+        self._in_flight += 1
+
+    def take_slot(self) -> None:
+        """A job already at the server (resumed) is watched at once: it takes a slot without waiting."""
+        self._in_flight += 1
+
+    def release_slot(self) -> None:
+        self._in_flight = max(0, self._in_flight - 1)
+        self._wake()
+
+    def _wake(self) -> None:
+        free = self._max_in_flight - self._in_flight
+        for waiter in self._slot_waiters[: max(0, free)]:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- the gate for new submissions --------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
+
+    def close_gate(self, reason: str) -> bool:
+        """Returns True when this closed it (so the caller tells the user once)."""
+        if self.pause_reason is not None:
+            return False
+        self.pause_reason = reason
+        self._open.clear()
+        return True
+
+    def open_gate(self) -> bool:
+        if self.pause_reason is None:
+            return False
+        self.pause_reason = None
+        self._open.set()
+        return True
+
+    async def wait_open(self) -> None:
+        await self._open.wait()

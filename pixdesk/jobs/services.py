@@ -1,0 +1,168 @@
+"""What the stages share: the clock, the scheduler, the workers for HTTP, disk and images, and the one typed
+way to change a job's state (checked against the state table, saved, then announced)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import requests
+
+from pixdesk.api.client import ApiClient
+from pixdesk.jobs.library import Library
+from pixdesk.jobs.models import Failure, Job, JobState
+from pixdesk.jobs.scheduler import Scheduler
+from pixdesk.jobs.states import can_move
+from pixdesk.jobs.store import JobStore
+from pixdesk.jobs.timing import Clock, PollPolicy, RetryPolicy
+
+log = logging.getLogger("pixdesk.jobs")
+T = TypeVar("T")
+JobListener = Callable[[Job], None]
+NoticeListener = Callable[[str, str], None]
+
+
+class OnRefused(StrEnum):
+    """What the engine does when the key is refused or the credits run out (401 / 403)."""
+
+    PAUSE = "pause"  # the GUI: hold submissions and polls, tell the user once, go on when they fix it
+    FAIL = "fail"  # the CLI: end promptly with the reason (never-sent jobs fail, sent ones stall, resumable)
+
+
+class StopJob(Exception):
+    """The job's run ends here; its state is already what it should be."""
+
+
+class LostOwnership(StopJob):
+    """Another PixDesk process owns this job now (the store refused our write): stop touching it."""
+
+
+@dataclass
+class Services:
+    store: JobStore
+    library: Library
+    clock: Clock
+    rng: random.Random
+    poll_policy: PollPolicy
+    retry_policy: RetryPolicy
+    scheduler: Scheduler
+    on_refused: OnRefused
+    clients: dict[str, ApiClient]
+    backend: str
+    workers: int = 12
+    job_listeners: list[JobListener] = field(default_factory=list)
+    notice_listeners: list[NoticeListener] = field(default_factory=list)
+    closing: bool = False
+    cancel_requested: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)  # removed by the user: never saved or shown again
+
+    def __post_init__(self) -> None:
+        self.http = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pixdesk-http")
+        self.disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixdesk-db")
+        # One image at a time: decoding a 6000 px photo is CPU- and memory-heavy, and several at once
+        # would crowd the UI thread out of the GIL.
+        self.images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixdesk-image")
+        self.download_session = requests.Session()
+
+    def client_for(self, job: Job) -> ApiClient:
+        return self.clients.get(job.backend) or self.clients[self.backend]
+
+    async def http_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.http, fn, *args)
+
+    async def disk_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.disk, fn, *args)
+
+    async def image_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.images, fn, *args)
+
+    # -- saving and announcing ---------------------------------------------------------------------------
+    async def persist(self, job: Job) -> None:
+        """Save the job. Shielded: cancelling the job (or closing the app) must not cancel a write that is
+        still queued, or an id the server gave us could be lost. Raises LostOwnership when another process
+        holds the job (its copy is newer than ours)."""
+        if job.id in self.removed:
+            return
+        job.updated_at = time.time()
+        job.version += 1
+        write = asyncio.get_running_loop().run_in_executor(self.disk, self.store.save, job.snapshot())
+        if await asyncio.shield(write) is False:
+            log.info("job %s is owned by another PixDesk process; leaving it to that one", job.id[:8])
+            raise LostOwnership
+
+    def emit(self, job: Job) -> None:
+        if job.id in self.removed:
+            return
+        snap = job.snapshot()
+        for listener in list(self.job_listeners):
+            try:
+                listener(snap)
+            except Exception:  # a listener's bug must not kill a paid job
+                log.exception("job listener failed")
+
+    def notify(self, kind: str, message: str) -> None:
+        for listener in list(self.notice_listeners):
+            try:
+                listener(kind, message)
+            except Exception:
+                log.exception("notice listener failed")
+
+    async def move(
+        self,
+        job: Job,
+        state: JobState,
+        *,
+        failure: Failure | None = None,
+        detail: str | None = None,
+        persist: bool = True,
+    ) -> None:
+        """The only way a job changes state: checked against the table, saved, then shown."""
+        if not can_move(job.state, state):
+            log.error("job %s: %s → %s is not an allowed move", job.id[:8], job.state.value, state.value)
+        job.state = state
+        job.detail = detail
+        if failure is not None:
+            job.record_failure(failure)
+        elif state is JobState.COMPLETED:
+            job.clear_failure()
+        if state is not JobState.DOWNLOADING:
+            job.progress = None
+        if job.is_final and job.finished_at is None:
+            job.finished_at = time.time()
+        log.info(
+            "job %s %s%s%s",
+            job.id[:8],
+            state.value,
+            f" id={job.server_id}" if job.server_id else "",
+            f" error={job.error}" if job.error and job.is_final else "",
+        )
+        if persist:
+            await self.persist(job)
+        self.emit(job)
+
+    def show_detail(self, job: Job, detail: str | None) -> None:
+        """A passing note on the badge ("retrying (2)"), shown but not saved."""
+        job.detail = detail
+        self.emit(job)
+
+    def check_stop(self, job: Job) -> None:
+        """Before anything is sent: a cancelled job or a closing engine sends nothing more."""
+        if job.id in self.cancel_requested or job.id in self.removed:
+            raise asyncio.CancelledError
+        if self.closing:
+            raise StopJob
+
+    async def shutdown(self) -> None:
+        self.http.shutdown(wait=False, cancel_futures=True)
+        # The disk executor has one worker: once this no-op has run, every queued write has landed.
+        await asyncio.get_running_loop().run_in_executor(self.disk, lambda: None)
+        self.disk.shutdown(wait=False)
+        self.images.shutdown(wait=False, cancel_futures=True)
+        self.download_session.close()

@@ -1,0 +1,293 @@
+"""The four stages of a job — prepare, submit, poll, download — each a small unit over `Services`.
+
+Rules that protect the user's money live here:
+- the job is saved as `submitting` before the create request leaves, and again as soon as the id arrives;
+- a create is repeated only when it cannot have been accepted (connection refused, 429, 503 with
+  Retry-After); any other doubt makes the job `unknown`, and it is never resent by us;
+- once the server has a job, no oddity (a 404 right after create, an answer without a usable video link, an
+  HTML page from the video host, a truncated file) fails it: it is retried, then handed over as `stalled`;
+- queued time never counts against a timeout; only `generating` for longer than the budget stalls a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from pixdesk.api.download import download_video
+from pixdesk.api.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ConnectionFailed,
+    ErrorKind,
+    MalformedResponseError,
+    PixDeskError,
+    RateLimitError,
+    ServerError,
+    is_refusal,
+    is_transient,
+)
+from pixdesk.api.images import ImageRejected, prepare_image
+from pixdesk.api.responses import GenerationStatus, Outcome, check_video_url
+from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState
+from pixdesk.jobs.retry import Retrier, RetryBudgetSpent, backoff_delay
+from pixdesk.jobs.services import OnRefused, Services, StopJob, log
+from pixdesk.jobs.timing import PollSchedule
+
+THUMBNAIL_SIDE = 128
+QUEUED_WORDS = frozenset({"queued", "waiting", "pending", "created", "submitted", "in_queue"})
+RESUMABLE = "PixDesk checks again at the next start (or choose Resume)."
+
+
+# -- shared rules -------------------------------------------------------------------------------------
+async def retry_or_stall(svc: Services, job: Job, retrier: Retrier, exc: BaseException, stalled_because: str) -> None:
+    """Wait before the next try, or — once failing for longer than the budget — stall the job (resumable)."""
+    try:
+        delay = retrier.failed(exc)
+    except RetryBudgetSpent:
+        message = getattr(exc, "message", None) or str(exc)
+        await svc.move(job, JobState.STALLED, failure=Failure(f"{stalled_because}: {message} {RESUMABLE}", _kind(exc)))
+        raise StopJob from None
+    job.retries = retrier.failures
+    svc.show_detail(job, f"retrying ({retrier.failures})")
+    await svc.clock.sleep(delay)
+
+
+def _kind(exc: BaseException) -> ErrorKind:
+    return ErrorKind.API if is_refusal(exc) else ErrorKind.NETWORK
+
+
+async def refused(svc: Services, job: Job, exc: ApiError) -> None:
+    """401/403: the key was refused or the credits ran out. The GUI holds everything until the user acts;
+    the CLI ends promptly (a never-sent job fails, a sent one stalls, resumable)."""
+    what = (
+        "the API key was refused. Check it in Settings"
+        if isinstance(exc, AuthenticationError)
+        else ("the account is out of credits. Top up, then resume")
+    )
+    if svc.on_refused is OnRefused.FAIL:
+        failure = Failure.of(exc, prefix=f"{what[0].upper()}{what[1:]} — ")
+        if job.server_id is None:
+            await svc.move(job, JobState.FAILED, failure=failure)
+        else:
+            await svc.move(job, JobState.STALLED, failure=Failure(f"{failure.message}. {RESUMABLE}", ErrorKind.API))
+        raise StopJob
+    if svc.scheduler.close_gate(f"{what}."):
+        svc.notify("paused", f"Submissions paused: {what}. ({exc.message})")
+    if job.server_id is None:
+        await svc.move(job, JobState.WAITING, detail=f"paused: {what}")
+    else:
+        svc.show_detail(job, f"paused: {what}")
+    await svc.scheduler.wait_open()
+    svc.show_detail(job, None)
+
+
+async def unknown(svc: Services, job: Job, exc: PixDeskError) -> None:
+    """The create may or may not have reached the server: never resent by us, the user decides."""
+    failure = Failure.of(exc)
+    await svc.move(
+        job,
+        JobState.UNKNOWN,
+        failure=Failure(f"{failure.message} {UNKNOWN_ADVICE}", ErrorKind.NETWORK, failure.status, failure.request_id),
+    )
+    raise StopJob
+
+
+# -- prepare ------------------------------------------------------------------------------------------
+async def prepare(svc: Services, job: Job) -> dict[str, Any]:
+    """Turn the picked image into what the API accepts (off the UI thread) and build the body."""
+    if job.state is not JobState.PREPARING:
+        await svc.move(job, JobState.PREPARING, persist=False)
+    try:
+        prepared = await svc.image_call(prepare_image, job.request.image, THUMBNAIL_SIDE)
+    except ImageRejected as exc:
+        await svc.move(job, JobState.FAILED, failure=Failure.of(exc))
+        raise StopJob from None
+    job.thumbnail = job.thumbnail or prepared.thumbnail
+    return job.request.to_body(prepared.image_url)
+
+
+# -- submit -------------------------------------------------------------------------------------------
+async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
+    retrier = Retrier(svc.retry_policy, svc.clock, svc.rng, max_attempts=svc.retry_policy.create_attempts)
+    while True:
+        svc.check_stop(job)
+        if not svc.scheduler.is_open:
+            await svc.move(job, JobState.WAITING, detail=f"paused: {svc.scheduler.pause_reason}")
+            await svc.scheduler.wait_open()
+            continue
+        await svc.scheduler.rate.acquire()
+        svc.check_stop(job)
+        job.submitted_at = time.time()
+        await svc.move(job, JobState.SUBMITTING)  # saved before sending: a crash after this is `unknown`
+        try:
+            created = await svc.http_call(svc.client_for(job).create, body)
+        except ConnectionFailed as exc:
+            if exc.may_have_reached_server:
+                await unknown(svc, job, exc)
+            await _resend_later(svc, job, retrier, exc)
+            continue
+        except RateLimitError as exc:
+            svc.scheduler.rate.pause(
+                exc.retry_after or backoff_delay(svc.retry_policy, retrier.failures + 1, svc.rng, None),
+                svc.retry_policy.retry_after_cap,
+            )
+            await _resend_later(svc, job, retrier, exc)
+            continue
+        except ServerError as exc:
+            if exc.status == 503 and exc.retry_after is not None:
+                await _resend_later(svc, job, retrier, exc)
+                continue
+            await unknown(svc, job, exc)
+        except ApiError as exc:
+            if is_refusal(exc):
+                await refused(svc, job, exc)
+                continue
+            if isinstance(exc, MalformedResponseError) or exc.status is None or exc.status >= 500:
+                await unknown(svc, job, exc)
+            kind = ErrorKind.API if isinstance(exc, BadRequestError) or (exc.status or 0) < 500 else ErrorKind.NETWORK
+            failure = Failure.of(exc)
+            await svc.move(job, JobState.FAILED, failure=Failure(failure.message, kind, exc.status, exc.request_id))
+            raise StopJob from None
+        job.server_id = created.id
+        job.server_status = created.status
+        job.credits = created.credits_used
+        job.retries = 0
+        await svc.move(job, JobState.QUEUED)
+        return
+
+
+async def _resend_later(svc: Services, job: Job, retrier: Retrier, exc: PixDeskError) -> None:
+    """The create surely was not accepted: wait (saved as `waiting`, so a crash now is not `unknown`)."""
+    await svc.move(job, JobState.WAITING, detail=f"retrying ({retrier.failures + 1})")
+    await retry_or_stall(svc, job, retrier, exc, "Not sent yet (safe to resend)")
+
+
+# -- poll ---------------------------------------------------------------------------------------------
+def _usable_video(status: GenerationStatus) -> str:
+    """A 'completed' answer must carry a web link to the clip; anything else is an oddity to retry."""
+    if status.video is None:
+        raise MalformedResponseError("The server reported the job done but sent no video link yet.")
+    return check_video_url(status.video.url)
+
+
+async def poll(svc: Services, job: Job) -> None:
+    """Ask for the job's status until it is done (returns with `video_url` set) or failed at the server."""
+    assert job.server_id is not None
+    schedule = PollSchedule(svc.poll_policy, svc.rng)
+    retrier = Retrier(svc.retry_policy, svc.clock, svc.rng)
+    generating_for = 0.0
+    last_tick: float | None = None
+    delay = schedule.next_delay()
+    while True:
+        await svc.clock.sleep(delay)
+        await svc.scheduler.rate.acquire()
+        now = svc.clock.now()
+        if job.state is JobState.GENERATING and last_tick is not None:
+            generating_for += now - last_tick
+        last_tick = now
+        try:
+            status = await svc.http_call(svc.client_for(job).status, job.server_id)
+            url = _usable_video(status) if status.outcome is Outcome.DONE else None
+        except PixDeskError as exc:
+            if isinstance(exc, ApiError) and is_refusal(exc):
+                await refused(svc, job, exc)
+                last_tick, delay = None, 0.0
+                continue
+            if not is_transient(exc):
+                raise
+            if isinstance(exc, RateLimitError):
+                svc.scheduler.rate.pause(exc.retry_after or 5.0, svc.retry_policy.retry_after_cap)
+            await retry_or_stall(svc, job, retrier, exc, "Lost contact with the server")
+            delay = 0.0
+            continue
+        retrier.succeeded()
+        if status.credits_used is not None:
+            job.credits = status.credits_used
+        word = status.status
+        if url is not None:
+            job.video_url = url
+            job.video_size = status.video.file_size if status.video else None
+            job.server_status = word
+            return
+        if status.outcome is Outcome.FAILED:
+            job.server_status = word
+            message = status.error_message or f"The server reported '{word}' without a reason."
+            await svc.move(job, JobState.FAILED, failure=Failure(message, ErrorKind.API))
+            raise StopJob
+        state = JobState.QUEUED if word.lower() in QUEUED_WORDS else JobState.GENERATING
+        if state is JobState.GENERATING and job.generating_since is None:
+            job.generating_since = time.time()
+        if state is not job.state or word != job.server_status or job.detail is not None:
+            job.server_status = word
+            await svc.move(job, state)
+        if state is JobState.GENERATING and generating_for > svc.poll_policy.generating_budget:
+            minutes = int(svc.poll_policy.generating_budget // 60)
+            failure = Failure(f"Still generating after {minutes} minutes; the server may still finish it. {RESUMABLE}")
+            await svc.move(job, JobState.STALLED, failure=failure)
+            raise StopJob
+        delay = schedule.next_delay()
+
+
+# -- download -----------------------------------------------------------------------------------------
+async def download(svc: Services, job: Job) -> None:
+    """Fetch the clip into the library, verified; an expired link is refreshed once through a poll."""
+    assert job.video_url is not None
+    dest = Path(job.file_path) if job.file_path else svc.library.video_path(job)
+    loop = asyncio.get_running_loop()
+    last_percent = -1
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal last_percent
+        total = total or job.video_size
+        if not total:
+            return
+        percent = min(100, int(done * 100 / total))
+        if percent != last_percent:
+            last_percent = percent
+            loop.call_soon_threadsafe(_show_progress, svc, job, percent / 100)
+
+    job.progress = 0.0
+    await svc.move(job, JobState.DOWNLOADING)
+    retrier = Retrier(svc.retry_policy, svc.clock, svc.rng)
+    refreshed = False
+    while True:
+        try:
+            await svc.http_call(
+                lambda: download_video(
+                    job.video_url or "",
+                    dest,
+                    session=svc.download_session,
+                    expected_size=job.video_size,
+                    progress=progress,
+                    should_stop=lambda: svc.closing,
+                )
+            )
+            break
+        except PixDeskError as exc:
+            if svc.closing:
+                raise StopJob from None
+            expired = isinstance(exc, ApiError) and exc.status in (401, 403, 404, 410)
+            if expired and not refreshed and job.server_id is not None:
+                refreshed = True  # the CDN link may have expired: ask the API for a fresh one, once
+                job.video_url = None
+                await poll(svc, job)
+                continue
+            await retry_or_stall(svc, job, retrier, exc, "The video could not be downloaded yet")
+            svc.show_detail(job, None)
+    try:
+        await svc.disk_call(svc.library.write_sidecar, job, dest)
+    except OSError as exc:  # the clip itself is safe; its sidecar is a convenience
+        log.warning("job %s: the sidecar next to %s could not be written: %s", job.id[:8], dest, exc)
+    job.file_path = str(dest)
+    job.progress = 1.0
+    await svc.move(job, JobState.COMPLETED)
+
+
+def _show_progress(svc: Services, job: Job, fraction: float) -> None:
+    if job.state is JobState.DOWNLOADING:
+        job.progress = fraction
+        svc.emit(job)

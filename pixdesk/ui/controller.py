@@ -1,0 +1,289 @@
+"""What each job action does. The window, its menus, the queue's context menu and the shortcuts all call
+this one controller; which actions a job offers, and which need a question first, come from the core's
+state table (`pixdesk.jobs.states`)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QStandardPaths, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
+
+from pixdesk.api.request import GenerationRequest, ValidationError
+from pixdesk.config import data_dir
+from pixdesk.jobs.library import export_clip, suggested_name
+from pixdesk.jobs.models import Job
+from pixdesk.jobs.states import Action, allowed_actions, needs_confirmation, offers_file_deletion
+from pixdesk.ui.tasks import off_ui_thread, spawn
+
+if TYPE_CHECKING:
+    from pixdesk.ui.main_window import MainWindow
+
+DOUBLE_CLICK_SECONDS = 1.0
+ACTION_LABELS: dict[Action, str] = {
+    Action.PLAY: "Play",
+    Action.SAVE: "Save as…",
+    Action.OPEN_FOLDER: "Open containing folder",
+    Action.COPY_PROMPT: "Copy prompt",
+    Action.REUSE: "Reuse settings",
+    Action.RETRY: "Retry (new job)",
+    Action.RESUME: "Resume",
+    Action.CANCEL: "Cancel",
+    Action.REMOVE: "Remove from list",
+}
+
+
+class Prompter:
+    """Asks the person a question. A public seam: tests put a scripted one in its place."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def confirm(self, title: str, text: str, yes: str = "Yes") -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent)
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def confirm_remove_finished(self, title: str, text: str, also: str) -> tuple[bool, bool]:
+        """(remove it?, also delete its files?)"""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self.parent)
+        ok = box.addButton("Remove", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        check = QCheckBox(also)
+        box.setCheckBox(check)
+        box.exec()
+        return box.clickedButton() is ok, check.isChecked()
+
+    def warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.parent, title, text)
+
+
+@dataclass
+class Removal:
+    """One removal that Undo can take back while the window is open: the job and its moved-away files."""
+
+    job_id: str
+    prompt: str
+    moved: list[tuple[Path, Path]] = field(default_factory=list)  # (where it is now, where it was)
+
+
+class JobController(QObject):
+    status = Signal(str, int)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.prompter: Prompter = Prompter(window)
+        self.trash = data_dir() / "trash" / uuid.uuid4().hex[:8]
+        self.removals: list[Removal] = []
+        self._last_generate: tuple[GenerationRequest, float] | None = None
+        self.actions: dict[Action, QAction] = {}
+        for action, label in ACTION_LABELS.items():
+            qaction = QAction(label, window)
+            qaction.setObjectName(f"jobAction_{action.value}")
+            qaction.triggered.connect(lambda _=False, a=action: self.trigger(a, self.window.selected_job()))
+            self.actions[action] = qaction
+        self.undo_action = QAction("Undo remove", window)
+        self.undo_action.setObjectName("undoRemoveAction")
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setEnabled(False)
+        self.undo_action.triggered.connect(self.undo)
+
+    # -- which actions a job offers ------------------------------------------------------------------------
+    def update_actions(self, job: Job | None) -> None:
+        allowed = allowed_actions(job) if job is not None else frozenset()
+        for action, qaction in self.actions.items():
+            qaction.setEnabled(action in allowed)
+
+    def trigger(self, action: Action, job: Job | None) -> None:
+        if job is None or action not in allowed_actions(job):
+            return
+        handlers = {
+            Action.PLAY: self.play,
+            Action.SAVE: self.save_as,
+            Action.OPEN_FOLDER: self.open_folder,
+            Action.COPY_PROMPT: self.copy_prompt,
+            Action.REUSE: self.reuse,
+            Action.RETRY: self.retry,
+            Action.RESUME: self.resume,
+            Action.CANCEL: self.cancel,
+            Action.REMOVE: self.remove,
+        }
+        handlers[action](job)
+
+    # -- generating ----------------------------------------------------------------------------------------
+    def generate(self, request: GenerationRequest) -> bool:
+        """Queue a job. A second click within a second on an unchanged form is the same wish, not a second
+        paid job: it only says "Added to queue" again. Returns whether a job was queued."""
+        now = time.monotonic()
+        last = self._last_generate
+        self.window.inputs.show_added()
+        if last is not None and last[0] == request and now - last[1] < DOUBLE_CLICK_SECONDS:
+            return False
+        self._last_generate = (request, now)
+        spawn(self._submit(request))
+        return True
+
+    async def _submit(self, request: GenerationRequest) -> None:
+        try:
+            job = await self.window.engine.submit(request)
+        except ValidationError as exc:
+            self.window.inputs.show_errors(exc.errors)
+            return
+        self.status.emit(f"Queued “{job.request.prompt[:40]}”", 4000)
+
+    # -- job actions ---------------------------------------------------------------------------------------
+    def play(self, job: Job) -> None:
+        self.window.play_job(job)
+
+    def copy_prompt(self, job: Job) -> None:
+        QGuiApplication.clipboard().setText(job.request.prompt)
+        self.status.emit("Prompt copied", 3000)
+
+    def reuse(self, job: Job) -> None:
+        self.window.inputs.load_request(job.request)
+        self.status.emit("Settings loaded into the form", 3000)
+
+    def retry(self, job: Job) -> None:
+        if needs_confirmation(Action.RETRY, job) and not self.prompter.confirm(
+            "Send this job again?",
+            "PixDesk does not know whether the server received this job. If it did, sending it again means "
+            "paying twice: check your AI/ML API dashboard first.\n\nSend it again as a new job?",
+            yes="Send again",
+        ):
+            return
+        spawn(self._submit(job.request))
+
+    def resume(self, job: Job) -> None:
+        spawn(self._resume(job))
+
+    async def _resume(self, job: Job) -> None:
+        if not await self.window.engine.resume_job(job.id):
+            self.status.emit("This job is being handled by another PixDesk window or command.", 6000)
+
+    def cancel(self, job: Job) -> None:
+        if needs_confirmation(Action.CANCEL, job) and not self.prompter.confirm(
+            "Stop this job?",
+            "The server has this job already: PixDesk will stop watching it, but the server may still finish "
+            "it and charge for it.\n\nStop watching?",
+            yes="Stop watching",
+        ):
+            return
+        self.window.engine.cancel(job.id)
+
+    def remove(self, job: Job) -> None:
+        delete_files = False
+        if needs_confirmation(Action.REMOVE, job):
+            if not self.prompter.confirm(
+                "Remove this job?",
+                "The server has this job already: removing it stops PixDesk watching it, but the server may "
+                "still finish it and charge for it.\n\nRemove it anyway?",
+                yes="Remove",
+            ):
+                return
+        elif offers_file_deletion(job):
+            ok, delete_files = self.prompter.confirm_remove_finished(
+                "Remove this job?",
+                f"Remove “{job.request.prompt[:60]}” from the list? You can undo this (Ctrl+Z) until you close "
+                "the window.",
+                "Also delete the video file and its details from disk",
+            )
+            if not ok:
+                return
+        self.window.forget_job(job)
+        spawn(self._remove(job, delete_files))
+
+    async def _remove(self, job: Job, delete_files: bool) -> None:
+        if not await self.window.engine.remove(job.id):
+            self.window.model.upsert(job)
+            self.status.emit("Another PixDesk process is working on this job right now; it was not removed.", 8000)
+            return
+        removal = Removal(job.id, job.request.prompt)
+        if delete_files and job.file_path:
+            removal.moved = await off_ui_thread(_move_away, Path(job.file_path), self.trash / job.id)
+        self.removals.append(removal)
+        self.undo_action.setEnabled(True)
+        self.window.refresh_counts()
+        self.status.emit(f"Removed “{job.request.prompt[:40]}” — Ctrl+Z brings it back", 8000)
+
+    def undo(self) -> None:
+        if self.removals:
+            spawn(self._undo(self.removals.pop()))
+        self.undo_action.setEnabled(bool(self.removals))
+
+    async def _undo(self, removal: Removal) -> None:
+        await off_ui_thread(_move_back, removal.moved)
+        job = await self.window.engine.restore(removal.job_id)
+        if job is not None:
+            self.window.model.upsert(job)
+            self.window.refresh_counts()
+            self.status.emit(f"Restored “{removal.prompt[:40]}”", 5000)
+
+    def open_folder(self, job: Job) -> None:
+        if job.file_path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.file_path).parent)))
+
+    # -- saving --------------------------------------------------------------------------------------------
+    def save_folder(self) -> str:
+        settings = self.window.settings
+        for candidate in (settings.ui.get("last_save_folder"), settings.save_folder):
+            if candidate and Path(candidate).is_dir():
+                return str(candidate)
+        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation) or str(Path.home())
+
+    def save_as(self, job: Job) -> None:
+        if not job.file_path:
+            return
+        default = str(Path(self.save_folder()) / suggested_name(job.request.prompt, job.created_at))
+        target, _ = QFileDialog.getSaveFileName(self.window, "Save video", default, "MP4 video (*.mp4)")
+        if not target:
+            return
+        if not target.lower().endswith(".mp4"):
+            target += ".mp4"
+        self.window.settings.ui["last_save_folder"] = str(Path(target).parent)
+        spawn(self._export(job.file_path, target))
+
+    async def _export(self, source: str, target: str) -> None:
+        try:
+            await off_ui_thread(export_clip, Path(source), Path(target))
+        except OSError as exc:
+            self.prompter.warn(
+                "Could not save the video",
+                f"{target}\n\n{exc.strerror or exc}\n\nNothing was left there. The clip is safe in the library:\n"
+                f"{source}",
+            )
+            return
+        self.last_saved = target
+        self.status.emit(f"Saved to {target}", 6000)
+
+    def finish(self) -> None:
+        """The window is closing: removals can no longer be undone, so their files go for good."""
+        self.removals.clear()
+        shutil.rmtree(self.trash, ignore_errors=True)
+
+
+def _move_away(video: Path, folder: Path) -> list[tuple[Path, Path]]:
+    """Move the clip and its sidecar into this window's trash, so Undo can put them back."""
+    folder.mkdir(parents=True, exist_ok=True)
+    moved: list[tuple[Path, Path]] = []
+    for path in (video, video.with_suffix(".json")):
+        if path.exists():
+            target = folder / path.name
+            shutil.move(str(path), str(target))
+            moved.append((target, path))
+    return moved
+
+
+def _move_back(moved: list[tuple[Path, Path]]) -> None:
+    for now, before in moved:
+        if now.exists():
+            before.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(now), str(before))
