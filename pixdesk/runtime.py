@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pixdesk.api.client import ApiClient
-from pixdesk.config import Settings, database_path
+from pixdesk.config import Settings, data_dir, database_path
 from pixdesk.jobs.engine import DEMO_BACKEND, JobEngine
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.store import JobStore
@@ -51,7 +51,13 @@ class Runtime:
     def _connect(self, key: str | None) -> Connection:
         if self.demo:
             if self.simulator is None:
-                options = {"queue_seconds": 2.0, "generate_seconds": 6.0, **self._simulator_options}
+                # Under the data folder, so demo jobs survive a restart like live ones.
+                options = {
+                    "queue_seconds": 2.0,
+                    "generate_seconds": 6.0,
+                    "state_dir": data_dir() / "simulator",
+                    **self._simulator_options,
+                }
                 self.simulator = Simulator(**options).start()
             return Connection(self.simulator.url, DEMO_KEY, True)
         assert key

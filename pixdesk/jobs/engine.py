@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import random
+from pathlib import Path
 
 from pixdesk.api.client import ApiClient
+from pixdesk.api.download import part_path
 from pixdesk.api.errors import ErrorKind
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import stages
@@ -189,9 +191,16 @@ class JobEngine:
             await asyncio.gather(task, return_exceptions=True)
         await self.services.disk_call(self.store.delete, job_id)
         if job is not None:
+            if not job.is_final:  # a download cut short leaves a partial file: it goes with the job
+                await self.services.disk_call(self._discard_partial, job)
             self._removed_jobs[job_id] = job
         self.jobs.pop(job_id, None)
         return True
+
+    def _discard_partial(self, job: Job) -> None:
+        dest = Path(job.file_path) if job.file_path else self.library.video_path(job)
+        with contextlib.suppress(OSError):
+            part_path(dest).unlink()
 
     async def restore(self, job_id: str) -> Job | None:
         """Undo a removal: the job comes back as it was; one that was still running goes on."""
@@ -229,8 +238,8 @@ class JobEngine:
         for job in await self.services.disk_call(self.store.claimable_unfinished):
             if job.id in self._tasks or job.id in self.services.removed:
                 continue
-            if job.backend != self.services.backend and job.server_id is not None:
-                continue  # sent to another server (live vs demo): left for when that one is in use
+            if job.backend != self.services.backend and (job.server_id is not None or self._crosses_demo(job)):
+                continue  # another server's job (live vs demo): left for when that one is in use
             if not await self.services.disk_call(self.store.claim, job.id):
                 continue  # another process took it a moment ago
             job = self.jobs.get(job.id, job) if job.id not in self._tasks else job
@@ -246,6 +255,12 @@ class JobEngine:
             self._start(job)
             resumed.append(job)
         return [j.snapshot() for j in resumed]
+
+    def _crosses_demo(self, job: Job) -> bool:
+        """A never-sent job from demo mode must not become a paid one (nor a paid one a simulated clip);
+        a live job whose base URL changed since is sent to the new one."""
+        sendable = job.state is not JobState.SUBMITTING
+        return sendable and DEMO_BACKEND in (job.backend, self.services.backend)
 
     # -- waiting and closing ------------------------------------------------------------------------------
     async def wait(self, job_id: str) -> Job:

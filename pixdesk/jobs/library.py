@@ -68,7 +68,13 @@ class Library:
 
 def export_clip(source: Path, target: Path) -> Path:
     """Copy a clip out of the library through a temporary file beside the target, so a full or unwritable
-    folder never leaves a half-written file there (the library copy is untouched). Raises OSError."""
+    folder never leaves a half-written file there (the library copy is untouched). Raises OSError.
+    A device or pipe as the target (/dev/stdout, a FIFO, /dev/full) is written into, never replaced: a rename
+    would put a regular file in its place (as root, even in /dev)."""
+    if target.exists() and not target.is_file():
+        with source.open("rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return target
     tmp = target.with_name(f".{target.name}.pixdesk-part")
     try:
         shutil.copyfile(source, tmp)

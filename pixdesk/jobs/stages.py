@@ -12,6 +12,7 @@ Rules that protect the user's money live here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ async def refused(svc: Services, job: Job, exc: ApiError) -> None:
         await svc.move(job, JobState.WAITING, detail=f"paused: {what}")
     else:
         svc.show_detail(job, f"paused: {what}")
+    svc.check_stop(job)  # cancelled or removed while its create was in flight: it ends now, not at the fix
     await svc.scheduler.wait_open()
     svc.show_detail(job, None)
 
@@ -163,6 +165,7 @@ async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
 async def _resend_later(svc: Services, job: Job, retrier: Retrier, exc: PixDeskError) -> None:
     """The create surely was not accepted: wait (saved as `waiting`, so a crash now is not `unknown`)."""
     await svc.move(job, JobState.WAITING, detail=f"retrying ({retrier.failures + 1})")
+    svc.check_stop(job)  # cancelled or removed while the create was in flight: no wait for a Retry-After
     await retry_or_stall(svc, job, retrier, exc, "Not sent yet (safe to resend)")
 
 
@@ -256,16 +259,27 @@ async def download(svc: Services, job: Job) -> None:
     refreshed = False
     while True:
         try:
-            await svc.http_call(
-                lambda: download_video(
-                    job.video_url or "",
-                    dest,
-                    session=svc.download_session,
-                    expected_size=job.video_size,
-                    progress=progress,
-                    should_stop=lambda: svc.closing,
+            transfer = asyncio.ensure_future(
+                svc.http_call(
+                    lambda: download_video(
+                        job.video_url or "",
+                        dest,
+                        session=svc.download_session,
+                        expected_size=job.video_size,
+                        progress=progress,
+                        # Closing, cancelling or removing stops the transfer thread too, not only our task.
+                        should_stop=lambda: svc.closing or job.id in svc.cancel_requested or job.id in svc.removed,
+                    )
                 )
             )
+            try:
+                await asyncio.shield(transfer)
+            except asyncio.CancelledError:
+                # Let the thread notice and stop (one chunk at most) before the job is called stopped, so a
+                # removed job's partial file can be cleaned up and no clip appears after it is gone.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(transfer, svc.retry_policy.retry_after_cap)
+                raise
             break
         except PixDeskError as exc:
             if svc.closing:

@@ -11,6 +11,7 @@ import binascii
 import contextlib
 import itertools
 import json
+import logging
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pixdesk.api.catalogue import MODELS, ModelSpec
+from pixdesk.simulator.persist import GenerationFiles
 from pixdesk.simulator.render import RenderSpec, render_video
 
 CREATE_PATHS = {"/v2/video/generations", "/v2/generate/video/pixverse/generation"}
@@ -36,6 +38,7 @@ DEMO_BALANCE_USD = 25.0
 MAX_BODY = 40 * 1024 * 1024
 STREAM_WRITE_TIMEOUT = 5.0
 
+log = logging.getLogger(__name__)
 Endpoint = str  # "create" | "poll" | "billing" | "download" | "any"
 
 
@@ -112,7 +115,10 @@ class Simulator:
         balance_usd: float = DEMO_BALANCE_USD,
         workdir: Path | None = None,
         render_workers: int = 2,
+        state_dir: Path | None = None,
     ) -> None:
+        """`state_dir` (demo mode: under the data folder) makes generations and their videos survive a
+        restart; its clock is then wall time, since a generation's age must carry across processes."""
         self.port = port
         self.api_key = api_key
         self.queue_seconds = queue_seconds
@@ -122,6 +128,12 @@ class Simulator:
         self.render_sync = render_sync
         self.clock = clock
         self.balance_usd = balance_usd
+        self.state: GenerationFiles | None = None
+        if state_dir is not None:
+            self.clock = time.time
+            workdir = workdir or state_dir / "videos"
+            workdir.mkdir(parents=True, exist_ok=True)
+            self.state = GenerationFiles(state_dir / "generations")
         self.workdir = workdir or Path(mkdtemp(prefix="pixdesk-sim-"))
         self.generations: dict[str, Generation] = {}
         self.stats = SimulatorStats()
@@ -140,6 +152,8 @@ class Simulator:
 
     def start(self) -> Simulator:
         self.stopping.clear()
+        if self.state is not None and not self.generations:
+            self._reload()
         handler = type("BoundHandler", (_Handler,), {"sim": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
@@ -248,7 +262,48 @@ class Simulator:
             gen.render = self._render(body)
         with self._lock:
             self.generations[gen_id] = gen
+        self._remember(gen)
         return gen
+
+    def _remember(self, gen: Generation) -> None:
+        if self.state is None:
+            return
+        record = {
+            "id": gen.id,
+            "body": gen.body,
+            "created": gen.created,
+            "credits": gen.credits,
+            "queue_seconds": gen.queue_seconds,
+            "generate_seconds": gen.generate_seconds,
+            "fail_message": gen.fail_message,
+            "charged": gen.charged,
+        }
+        try:
+            self.state.save(record)
+        except OSError as exc:  # the demo goes on; only a restart would forget this one
+            log.warning("the demo simulator could not remember generation %s: %s", gen.id, exc)
+
+    def _reload(self) -> None:
+        """Pick up the generations of an earlier run; a video not rendered yet is rendered again."""
+        assert self.state is not None
+        for record in self.state.load():
+            try:
+                gen = Generation(
+                    str(record["id"]),
+                    dict(record["body"]),
+                    float(record["created"]),
+                    int(record["credits"]),
+                    float(record["queue_seconds"]),
+                    float(record["generate_seconds"]),
+                    record.get("fail_message"),
+                    charged=bool(record.get("charged")),
+                )
+                if gen.fail_message is None:
+                    gen.render = self._render(gen.body)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("the demo simulator skipped a damaged generation record: %s", exc)
+                continue
+            self.generations[gen.id] = gen
 
     def _render(self, body: dict[str, Any]) -> Future[Path]:
         spec = RenderSpec(
@@ -267,6 +322,11 @@ class Simulator:
             if existing is not None and not (existing.done() and existing.exception()):
                 return existing
             dest = self.workdir / f"{key}.mp4"
+            if dest.is_file() and dest.stat().st_size > 0:  # rendered by an earlier run (written atomically)
+                done: Future[Path] = Future()
+                done.set_result(dest)
+                self._renders[key] = done
+                return done
             if self.render_sync:
                 future: Future[Path] = Future()
                 try:
@@ -307,6 +367,7 @@ class Simulator:
             if not gen.charged:
                 gen.charged = True
                 self.balance_usd -= gen.credits / CREDITS_PER_USD
+                self._remember(gen)
         answer.update(
             status="completed",
             video={

@@ -127,6 +127,8 @@ class JobController(QObject):
         last = self._last_generate
         self.window.inputs.show_added()
         if last is not None and last[0] == request and now - last[1] < DOUBLE_CLICK_SECONDS:
+            # Measured from the latest click, not the first: six clicks a quarter second apart are one wish.
+            self._last_generate = (request, now)
             return False
         self._last_generate = (request, now)
         spawn(self._submit(request))
@@ -242,6 +244,9 @@ class JobController(QObject):
     def save_as(self, job: Job) -> None:
         if not job.file_path:
             return
+        if not Path(job.file_path).is_file():
+            self.status.emit(f"The video file is missing: {job.file_path}", 8000)
+            return
         default = str(Path(self.save_folder()) / suggested_name(job.request.prompt, job.created_at))
         target, _ = QFileDialog.getSaveFileName(self.window, "Save video", default, "MP4 video (*.mp4)")
         if not target:
@@ -255,6 +260,9 @@ class JobController(QObject):
         try:
             await off_ui_thread(export_clip, Path(source), Path(target))
         except OSError as exc:
+            if not Path(source).is_file():  # gone from the library since the menu was opened
+                self.prompter.warn("Could not save the video", f"The video file is missing:\n{source}")
+                return
             self.prompter.warn(
                 "Could not save the video",
                 f"{target}\n\n{exc.strerror or exc}\n\nNothing was left there. The clip is safe in the library:\n"

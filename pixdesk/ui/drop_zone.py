@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -62,6 +63,7 @@ def _human_size(size: int) -> str:
 class ImageDropZone(QFrame):
     image_changed = Signal(str)
     rejected = Signal(str)
+    loading_changed = Signal(bool)  # an image is being checked: until it settles, `source` is the old one
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +78,7 @@ class ImageDropZone(QFrame):
         self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
         self.current: LoadedImage | None = None
         self._generation = 0
+        self._pending: int | None = None
         self._hovering = False
 
         self.picture = QLabel()
@@ -114,6 +117,16 @@ class ImageDropZone(QFrame):
     def source(self) -> str | None:
         return self.current.source if self.current else None
 
+    @property
+    def is_loading(self) -> bool:
+        return self._pending is not None
+
+    def _set_pending(self, ticket: int | None) -> None:
+        was = self._pending is not None
+        self._pending = ticket
+        if was != (ticket is not None):
+            self.loading_changed.emit(ticket is not None)
+
     def error_text(self) -> str:
         return self.error.text() if self.error.isVisible() or self.error.text() else ""
 
@@ -122,20 +135,22 @@ class ImageDropZone(QFrame):
         self._generation += 1
         ticket = self._generation
         self.title.setText(f"Checking {Path(path).name}…")
+        self._set_pending(ticket)
         spawn(self._load_path(path, ticket))
 
     async def _load_path(self, path: str, ticket: int) -> None:
         try:
             loaded = await off_ui_thread(_load, path)
         except ImageRejected as exc:
-            if ticket == self._generation:
+            if ticket == self._generation and shiboken6.isValid(self):
                 self._refuse(str(exc))
             return
-        if ticket == self._generation:
+        if ticket == self._generation and shiboken6.isValid(self):  # the window may have closed meanwhile
             self._accept(loaded)
 
     def set_url(self, url: str, preview: QImage | None = None) -> None:
         self._generation += 1
+        self._set_pending(None)
         self._accept(LoadedImage(url, None, preview))
 
     def take_mime(self, mime: QMimeData) -> bool:
@@ -154,6 +169,7 @@ class ImageDropZone(QFrame):
                 self._refuse("The pasted data is not an image PixDesk can read.")
                 return False
             self._generation += 1
+            self._set_pending(self._generation)
             spawn(self._take_raw(image, self._generation))
             return True
         text = mime.text().strip() if mime.hasText() else ""
@@ -170,7 +186,8 @@ class ImageDropZone(QFrame):
         try:
             path = await off_ui_thread(_save_pasted, image)
         except ImageRejected as exc:
-            self._refuse(str(exc))
+            if ticket == self._generation and shiboken6.isValid(self):
+                self._refuse(str(exc))
             return
         if ticket == self._generation:
             self.load_path(path)
@@ -186,6 +203,7 @@ class ImageDropZone(QFrame):
 
     # -- state -------------------------------------------------------------------------------------
     def _accept(self, loaded: LoadedImage) -> None:
+        self._set_pending(None)
         self.current = loaded
         self.error.clear()
         self.error.hide()
@@ -193,6 +211,7 @@ class ImageDropZone(QFrame):
         self.image_changed.emit(loaded.source)
 
     def _refuse(self, message: str) -> None:
+        self._set_pending(None)
         self.error.setText(f"⚠ {message}")
         self.error.setStyleSheet(f"color: {theme.error_color()};")
         self.error.show()

@@ -93,6 +93,9 @@ class InputsPanel(QWidget):
         self._errors: dict[str, QLabel] = {}
 
         self.drop = ImageDropZone()
+        # While an image is being checked (off the UI thread) the form still holds the previous one, so
+        # Generate waits: a click now would send the old image with the new prompt.
+        self.drop.loading_changed.connect(lambda _loading: self._refresh())
         self.prompt = _CountedText(
             "promptEdit",
             spec.param("prompt").max_length or 2048,
@@ -242,6 +245,8 @@ class InputsPanel(QWidget):
 
     def blocking_reason(self) -> str | None:
         """Why Generate is disabled: the core's validation of what the form holds (never a second copy)."""
+        if self.drop.is_loading:
+            return "Checking the image…"
         if self.drop.source is None:
             return "Add an image to start."
         if self.lip_group.isChecked() and not self.lip_text.text().strip():

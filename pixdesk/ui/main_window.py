@@ -248,6 +248,12 @@ class MainWindow(QMainWindow):
                 "<b>Demo mode.</b> Videos come from PixDesk's built-in simulator — no API key, no credits. "
                 "To make real videos, add your AI/ML API key in Settings."
             )
+            if getattr(self.runtime.keystore, "state", None) == "locked":  # say why the saved key is not used
+                reason = self.runtime.keystore.last_error or "the system keychain is locked"
+                self.banner_text.setText(
+                    f"<b>Demo mode:</b> the saved API key could not be read — {_html(reason)} "
+                    "Unlock the keychain and restart PixDesk, or enter the key in Settings."
+                )
             self.banner.setStyleSheet("#demoBanner { background: %s; }" % ("#3a3120" if theme.is_dark() else "#fff4d6"))
         else:
             host = self.runtime.connection.base_url.split("://", 1)[-1]
@@ -364,6 +370,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         self._fill_job_menu(menu)
         menu.exec(self.queue.viewport().mapToGlobal(pos))
+        menu.deleteLater()  # one menu per right-click: never let them pile up as the window's children
 
     def play_job(self, job: Job | None) -> None:
         if job is None or job.state is not JobState.COMPLETED or not job.file_path:
@@ -407,7 +414,7 @@ class MainWindow(QMainWindow):
             await save_settings_async(self.settings)
         except OSError as exc:
             self.show_notice(f"The settings could not be saved: {exc.strerror or exc}")
-        client = self.runtime.reconnect()
+        client = await off_ui_thread(self.runtime.reconnect)  # reads the keychain: never on the UI thread
         self.engine.use_backend(self.runtime.backend, client)
         self.engine.max_in_flight = self.settings.max_in_flight
         self.engine.resume_submissions()
