@@ -210,6 +210,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.json:
         summary = {
             "id": job.server_id,
+            "client_request_id": job.client_request_id,
             "status": job.state.value,
             "credits": job.credits,
             "seconds": round(seconds, 2),
@@ -266,6 +267,7 @@ def _job_row(job: Job) -> dict[str, Any]:
     return {
         "id": job.server_id or job.id,
         "local_id": job.id,
+        "client_request_id": job.client_request_id,
         "state": job.state.value,
         "prompt": job.request.prompt,
         "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.created_at)),
@@ -326,6 +328,6 @@ async def _resume(runtime: Any) -> list[Job]:
     try:
         resumed = await engine.resume_unfinished()
         await engine.wait_all()
-        return [engine.jobs[j.id].snapshot() for j in resumed]
+        return [engine.jobs[j.id].snapshot() if j.id in engine.jobs else j for j in resumed]
     finally:
         await engine.close()

@@ -106,6 +106,11 @@ def _report(where: str, exc_info: ExcInfo | None, message: str | None = None) ->
             log.debug("crash report failed", exc_info=True)
 
 
+def report(exc: BaseException, where: str = "in a background task") -> None:
+    """For failures caught elsewhere (a finished task's exception): logged with traceback, shown briefly."""
+    _report(where, (type(exc), exc, exc.__traceback__))
+
+
 def _sys_hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     if issubclass(exc_type, KeyboardInterrupt | SystemExit):  # the user or the code asked to stop: let it
         previous = _previous_sys_hook or sys.__excepthook__

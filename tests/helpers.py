@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pixdesk.api.client import ApiClient
 from pixdesk.api.request import GenerationRequest
+from pixdesk.config import database_path
 from pixdesk.jobs import Job, JobEngine, JobStore, Library, PollPolicy, RetryPolicy
 from pixdesk.simulator import Simulator
 
@@ -58,3 +60,23 @@ def run_one_job(
             await engine.close()
 
     return asyncio.run(go())
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll a condition another process brings about (no Qt loop to wait on); fails the test if it never holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def stored_jobs() -> list[Job]:
+    """Every job in the app's database, oldest first (as another process would see them)."""
+    if not database_path().exists():
+        return []
+    store = JobStore(database_path())
+    try:
+        return sorted(store.all(), key=lambda j: j.created_at)
+    finally:
+        store.close()

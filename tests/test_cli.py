@@ -415,10 +415,10 @@ def test_out_into_a_folder_that_became_unwritable_names_the_library_copy(
     folder.mkdir()
     original = live.create
 
-    def spy(body, spec):  # the folder disappears while the job runs
+    def spy(body, spec, client_request_id=None):  # the folder disappears while the job runs
         folder.rmdir()
         folder.write_text("not a folder any more")
-        return original(body, spec)
+        return original(body, spec, client_request_id)
 
     live.create = spy  # type: ignore[method-assign]
     out = folder / "clip.mp4"

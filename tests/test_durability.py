@@ -10,40 +10,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pixdesk.api.request import GenerationRequest
 from pixdesk.cli import main
-from pixdesk.config import database_path
 from pixdesk.jobs import Job, JobState, JobStore, RetryPolicy
 from pixdesk.jobs.store import SCHEMA_VERSION
 from pixdesk.simulator import Simulator
 from tests.conftest import SAMPLES, TEST_KEY
-from tests.helpers import make_engine, run_one_job
+from tests.helpers import make_engine, run_one_job, stored_jobs, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll a condition (another process's progress); fails the test if it never holds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-def stored_jobs() -> list[Job]:
-    if not database_path().exists():
-        return []
-    store = JobStore(database_path())
-    try:
-        return store.all()
-    finally:
-        store.close()
 
 
 def start_cli(args: list[str], sim: Simulator) -> subprocess.Popen[bytes]:

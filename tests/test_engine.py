@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import av
+import pytest
 
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import Job, JobState, JobStore
@@ -60,11 +62,11 @@ def test_job_is_persisted_before_the_create_request_and_updated_with_the_id(sim:
     store_path = tmp_path / "jobs.sqlite3"
     original = sim.create
 
-    def spy(body, spec):  # runs inside the server when the create arrives
+    def spy(body, spec, client_request_id=None):  # runs inside the server when the create arrives
         peek = JobStore(store_path)
         states_at_create.extend(j.state.value for j in peek.all())
         peek.close()
-        return original(body, spec)
+        return original(body, spec, client_request_id)
 
     sim.create = spy  # type: ignore[method-assign]
 
@@ -235,3 +237,38 @@ def test_closing_while_a_create_is_in_flight_waits_for_its_id(sim: Simulator, tm
     job_id = asyncio.run(go())
     stored = JobStore(store_path).get(job_id)
     assert stored is not None and stored.server_id is not None and stored.state is JobState.QUEUED
+
+
+def test_every_create_carries_our_client_request_id_saved_before_it_leaves(sim: Simulator, tmp_path: Path, png: Path):
+    """The id that traces a create whose answer is lost must be on disk before the request goes out."""
+    sim.inject("hang", "create", seconds=0.5)
+    seen_while_sending: list[str | None] = []
+
+    async def go() -> list[Job]:
+        engine = make_engine(sim, tmp_path)
+        sending = asyncio.Event()
+        engine.job_listeners.append(lambda j: sending.set() if j.state is JobState.SUBMITTING else None)
+        try:
+            first = await engine.submit(request(png, "one"))
+            await asyncio.wait_for(sending.wait(), 10)
+            reader = JobStore(tmp_path / "jobs.sqlite3")
+            stored = reader.get(first.id)
+            reader.close()
+            seen_while_sending.append(stored.client_request_id if stored else None)
+            second = await engine.submit(request(png, "two"))
+            return [await engine.wait(first.id), await engine.wait(second.id)]
+        finally:
+            await engine.close()
+
+    jobs = asyncio.run(go())
+    ids = [j.client_request_id for j in jobs]
+    assert all(i and re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", i) for i in ids) and ids[0] != ids[1]
+    assert seen_while_sending == [ids[0]]
+    received = {g.id: g.client_request_id for g in sim.generations.values()}
+    assert [received[j.server_id or ""] for j in jobs] == ids
+
+
+def test_an_invalid_client_request_id_is_never_sent(client):
+    """The API silently drops an invalid id and still bills the request: refuse to send one at all."""
+    with pytest.raises(ValueError):
+        client.create({"model": "pixverse/v5/image-to-video"}, "has spaces and é")

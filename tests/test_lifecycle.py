@@ -4,6 +4,7 @@ and two PixDesk processes sharing one database (leases: one owner per job, never
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -11,7 +12,6 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -20,11 +20,10 @@ import pytest
 from pixdesk.api.client import ApiClient, Timeouts
 from pixdesk.api.request import GenerationRequest
 from pixdesk.cli import main
-from pixdesk.config import database_path
 from pixdesk.jobs import Job, JobEngine, JobState, JobStore, Library, RetryPolicy
 from pixdesk.simulator import Simulator
 from tests.conftest import TEST_KEY
-from tests.helpers import FAST_POLL, FAST_RETRY, FakeClock, make_engine, run_one_job
+from tests.helpers import FAST_POLL, FAST_RETRY, FakeClock, make_engine, run_one_job, stored_jobs, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_RETRY = RetryPolicy(base=0.01, ceiling=0.05, budget=0.5)
@@ -394,25 +393,6 @@ asyncio.run(main())
 """
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll a condition another process brings about; fails the test if it never holds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-def stored_jobs() -> list[Job]:
-    if not database_path().exists():
-        return []
-    store = JobStore(database_path())
-    try:
-        return sorted(store.all(), key=lambda j: j.request.prompt)
-    finally:
-        store.close()
-
-
 @pytest.fixture
 def live_env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
@@ -483,3 +463,133 @@ def test_after_the_owner_is_killed_another_process_resumes_its_jobs_at_once(
     assert [j.state for j in done] == [JobState.COMPLETED] * 2
     assert done[0].server_id == accepted.server_id
     assert sim.create_requests == 2 and len(sim.generations) == 2  # the waiting one was sent once, by B
+
+
+# -- found in review: each fails without its fix -----------------------------------------------------------
+def test_cancel_while_the_submission_is_being_saved_sends_nothing(sim: Simulator, tmp_path: Path, png: Path):
+    """A busy database delays the `submitting` save; a Cancel in that moment must still stop the create."""
+
+    async def go() -> Job:
+        engine = make_engine(sim, tmp_path, key=TEST_KEY)
+        save = engine.store.save
+
+        def slow_save(job: Job) -> bool:
+            if job.state is JobState.SUBMITTING:
+                time.sleep(0.5)  # another process holds the database for a moment
+            return save(job)
+
+        engine.store.save = slow_save  # type: ignore[method-assign]
+        job = await engine.submit(GenerationRequest(image=str(png), prompt="x", resolution="360p"))
+
+        async def saving_submission() -> None:  # the state is set in memory, its save is under way
+            while engine.jobs[job.id].state is not JobState.SUBMITTING:
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(saving_submission(), 10)
+        engine.cancel(job.id)
+        try:
+            return await engine.wait(job.id)
+        finally:
+            await engine.close()
+
+    final = asyncio.run(go())
+    assert final.state is JobState.CANCELLED and final.server_id is None
+    assert sim.create_requests == 0
+
+
+def test_undoing_the_removal_of_an_out_of_date_copy_never_sends_a_second_create(
+    sim: Simulator, tmp_path: Path, png: Path
+):
+    """The window showed a job as waiting while another process sent it: Remove + Undo must keep its id."""
+    other = JobStore(tmp_path / "jobs.sqlite3")  # the other process (a `pixdesk generate` run)
+    job = Job(
+        request=GenerationRequest(image=str(png), prompt="x", resolution="360p"),
+        backend=sim.url,
+        state=JobState.WAITING,
+        version=1,
+    )
+    assert other.save(job)
+
+    async def go() -> tuple[Job | None, int]:
+        gui = make_engine(sim, tmp_path, key=TEST_KEY)
+        try:
+            await gui.load_history()
+            await gui.resume_unfinished()  # held by the other process: shown as waiting, not resumed
+            assert gui.jobs[job.id].state is JobState.WAITING
+            sent = dataclasses.replace(job, state=JobState.STALLED, server_id="gen-already-paid", version=5)
+            assert other.save(sent)  # it sent it, lost contact, and exited
+            other.close()
+            assert await gui.remove(job.id)
+            restored = await gui.restore(job.id)
+            gui.cancel(job.id)
+            if restored is not None:
+                await gui.wait(job.id)
+            return restored, sim.create_requests
+        finally:
+            await gui.close()
+
+    restored, creates = asyncio.run(go())
+    assert restored is not None and restored.server_id == "gen-already-paid"
+    assert creates == 0
+
+
+def test_two_engines_starting_at_once_on_jobs_in_doubt_both_start(sim: Simulator, tmp_path: Path, png: Path):
+    seed = JobStore(tmp_path / "jobs.sqlite3")
+    for i in range(5):
+        doubtful = Job(
+            request=GenerationRequest(image=str(png), prompt=f"x{i}", resolution="360p"),
+            backend=sim.url,
+            state=JobState.SUBMITTING,
+            version=1,
+        )
+        seed.save(doubtful)
+        seed.release(doubtful.id)
+    seed.close()
+
+    async def go() -> list[object]:
+        a = make_engine(sim, tmp_path, key=TEST_KEY)
+        b = make_engine(sim, tmp_path, key=TEST_KEY)
+        try:
+            return await asyncio.gather(a.resume_unfinished(), b.resume_unfinished(), return_exceptions=True)
+        finally:
+            await a.close()
+            await b.close()
+
+    results = asyncio.run(go())
+    assert not [r for r in results if isinstance(r, BaseException)]
+    assert sum(len(r) for r in results if isinstance(r, list)) == 5  # each job handled once
+    reader = JobStore(tmp_path / "jobs.sqlite3")
+    assert {j.state for j in reader.all()} == {JobState.UNKNOWN} and sim.create_requests == 0
+    reader.close()
+
+
+def test_a_waiting_job_cancelled_just_after_being_woken_passes_its_slot_on():
+    from pixdesk.jobs.scheduler import Scheduler
+    from pixdesk.jobs.timing import RealClock
+
+    async def go() -> None:
+        slots = Scheduler(RealClock(), max_in_flight=1)
+        await slots.acquire_slot()  # A is at the server
+        b = asyncio.ensure_future(slots.acquire_slot())
+        c = asyncio.ensure_future(slots.acquire_slot())
+        await asyncio.sleep(0)  # both are waiting now
+        slots.release_slot()  # A is done: B is woken...
+        b.cancel()  # ...and cancelled (Remove) before it ran
+        await asyncio.wait_for(c, 5)  # C must get the slot
+        assert slots.in_flight == 1
+
+    asyncio.run(go())
+
+
+def test_an_unwritable_library_stalls_the_job_at_once_with_a_clear_message(sim: Simulator, tmp_path: Path, png: Path):
+    """Our own disk refusing the clip is not a network problem: no ten minutes of retries, a clear message,
+    and the job stays resumable (the server keeps the clip)."""
+    blocked = tmp_path / "videos"
+    blocked.write_text("a file where the library folder should be")
+    retry = RetryPolicy(base=0.05, ceiling=0.3, budget=600.0)
+    job = run_one_job(
+        sim, tmp_path, GenerationRequest(image=str(png), prompt="no room", resolution="360p"), retry_policy=retry
+    )
+    assert job.state is JobState.STALLED and job.server_id
+    assert "cannot be written into" in (job.error or "") and str(tmp_path) in (job.error or "")
+    assert job.retries == 0

@@ -50,6 +50,7 @@ DEFAULT_BASE_URL = "https://api.aimlapi.com"
 MAX_JSON_BYTES = 2 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 USER_AGENT = f"pixdesk/{__version__}"
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -373,9 +374,15 @@ class ApiClient:
         self.session.close()
 
     def _request(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json", **(extra_headers or {})}
         data = None
         if body is not None:
             data = encode_json_body(body)
@@ -420,9 +427,15 @@ class ApiClient:
                 request_id=clean_text(request_id, 200) if request_id else None,
             ) from None
 
-    def create(self, body: dict[str, Any]) -> GenerationStatus:
-        """POST the job. The caller must treat a ConnectionFailed with may_have_reached_server as 'unknown'."""
-        return parse_created(self._request("POST", self.model.create_path, body=body))
+    def create(self, body: dict[str, Any], client_request_id: str | None = None) -> GenerationStatus:
+        """POST the job. The caller must treat a ConnectionFailed with may_have_reached_server as 'unknown'.
+        `client_request_id` is sent as X-Client-Request-Id when it is valid (the API silently drops others)."""
+        headers = {}
+        if client_request_id is not None:
+            if not CLIENT_REQUEST_ID.fullmatch(client_request_id):
+                raise ValueError(f"not a valid client request id: {client_request_id!r}")
+            headers["X-Client-Request-Id"] = client_request_id
+        return parse_created(self._request("POST", self.model.create_path, body=body, extra_headers=headers))
 
     def status(self, generation_id: str) -> GenerationStatus:
         return parse_status(self._request("GET", self.model.poll_path, params={"generation_id": generation_id}))

@@ -36,7 +36,7 @@ from pixdesk.api.client import (
     read_body,
     watch_response,
 )
-from pixdesk.api.errors import ConnectionFailed, DownloadError
+from pixdesk.api.errors import LOCAL_WRITE_ERRNOS, ConnectionFailed, DownloadError, LocalWriteError
 from pixdesk.api.responses import check_video_url
 from pixdesk.api.text import clean_text
 
@@ -170,9 +170,12 @@ def download_video(
     sess = session or requests.Session()
     install_deadline_hooks(sess)
     timeouts = timeouts or Timeouts(read=60.0)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dest)
-    offset = part.stat().st_size if part.exists() else 0
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        offset = part.stat().st_size if part.exists() else 0
+    except OSError as exc:
+        raise _local_write_error(exc, dest) from None
     # identity: resume offsets and sizes are about the file's bytes, not a compressed stream's.
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
@@ -192,6 +195,8 @@ def download_video(
                     raise deadline_timeout(host, deadline) from None
                 raise describe_network_error(exc, host) from None
             except (OSError, urllib3.exceptions.HTTPError) as exc:
+                if isinstance(exc, OSError) and exc.errno in LOCAL_WRITE_ERRNOS:
+                    raise _local_write_error(exc, dest) from None
                 if deadline.expired:
                     raise deadline_timeout(host, deadline) from None
                 reason = clean_text(str(exc), 200)
@@ -212,8 +217,19 @@ def download_video(
     problem = check_mp4_structure(part)
     if problem:
         raise _refuse(part, f"The downloaded file is not a playable MP4 video: {problem}. It will be fetched again.")
-    os.replace(part, dest)
+    try:
+        os.replace(part, dest)
+    except OSError as exc:
+        raise _local_write_error(exc, dest) from None
     return dest
+
+
+def _local_write_error(exc: OSError, dest: Path) -> LocalWriteError:
+    reason = exc.strerror or type(exc).__name__
+    return LocalWriteError(
+        f"The video cannot be written into {dest.parent} ({reason}). Free some space or choose another library "
+        "folder in Settings, then Resume: the server keeps the clip for a while."
+    )
 
 
 def _receive(

@@ -145,6 +145,15 @@ class InputError(PixDeskError):
     kind = ErrorKind.INPUT
 
 
+class LocalWriteError(PixDeskError):
+    """Our own disk refused the clip (full, read-only, no permission): retrying the network will not help."""
+
+    kind = ErrorKind.INPUT
+
+
+LOCAL_WRITE_ERRNOS = frozenset({28, 13, 30, 122, 1})  # ENOSPC, EACCES, EROFS, EDQUOT, EPERM
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether an idempotent request (poll, download, balance) is worth repeating after `exc`.
 

@@ -18,6 +18,7 @@ from pixdesk.api.client import ApiClient
 from pixdesk.api.download import part_path
 from pixdesk.api.errors import ErrorKind
 from pixdesk.api.request import GenerationRequest
+from pixdesk.api.text import clean_text
 from pixdesk.jobs import stages
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState
@@ -165,34 +166,53 @@ class JobEngine:
             return False
         if not await self.services.disk_call(self.store.claim, job_id):
             return False
+        fresh = await self.services.disk_call(self.store.get, job_id)
+        if fresh is None or fresh.state not in (JobState.STALLED, JobState.CANCELLED):
+            return False  # another process moved it on meanwhile
+        job = self.jobs[job_id] = fresh
         job.detail = None
         job.retries = 0
-        if job.state is JobState.CANCELLED:
-            job.clear_failure()
-            job.finished_at = None
-            await self.services.move(job, JobState.QUEUED)
+        try:
+            if job.state is JobState.CANCELLED:
+                job.clear_failure()
+                job.finished_at = None
+                await self.services.move(job, JobState.QUEUED)
+        except LostOwnership:
+            return False
         self._start(job)
         return True
+
+    def mark_removing(self, job_id: str) -> None:
+        """The person chose Remove: from this moment nothing about the job is shown or saved again (called
+        before `remove` runs, so an update already on its way cannot bring the row back)."""
+        self.services.removed.add(job_id)
 
     async def remove(self, job_id: str) -> bool:
         """Stop the job, wait until its task has ended, then delete it: it never comes back. Returns False
         (and changes nothing) when another PixDesk process is working on it."""
+        svc = self.services
         job = self.jobs.get(job_id)
         task = self._tasks.get(job_id)
         if task is None:
-            owner = await self.services.disk_call(self.store.owner_of, job_id)
+            # Not ours right now: the database has the truth (another process may have sent it meanwhile).
+            owner = await svc.disk_call(self.store.owner_of, job_id)
             if owner is not None and owner != self.store.owner:
+                svc.removed.discard(job_id)
                 return False
-        self.services.removed.add(job_id)
+            job = await svc.disk_call(self.store.get, job_id) or job
+        svc.removed.add(job_id)
         if task is not None:
-            self.services.cancel_requested.add(job_id)
+            svc.cancel_requested.add(job_id)
             if job is None or job.state is not JobState.SUBMITTING:
                 task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self.services.disk_call(self.store.delete, job_id)
+            job = self.jobs.get(job_id, job)
+        if not await svc.disk_call(self.store.delete, job_id):
+            svc.removed.discard(job_id)
+            return False
         if job is not None:
-            if not job.is_final:  # a download cut short leaves a partial file: it goes with the job
-                await self.services.disk_call(self._discard_partial, job)
+            if job.state is not JobState.COMPLETED:  # a download cut short leaves a partial file: it goes too
+                await svc.disk_call(self._discard_partial, job)
             self._removed_jobs[job_id] = job
         self.jobs.pop(job_id, None)
         return True
@@ -242,10 +262,16 @@ class JobEngine:
                 continue  # another server's job (live vs demo): left for when that one is in use
             if not await self.services.disk_call(self.store.claim, job.id):
                 continue  # another process took it a moment ago
-            job = self.jobs.get(job.id, job) if job.id not in self._tasks else job
-            self.jobs[job.id] = job
+            fresh = await self.services.disk_call(self.store.get, job.id)
+            if fresh is None or (fresh.is_final and fresh.state is not JobState.STALLED):
+                continue  # finished by another process between the list and the claim
+            job = self.jobs[job.id] = fresh
             if job.state is JobState.SUBMITTING and job.server_id is None:
-                await self.services.move(job, JobState.UNKNOWN, failure=Failure(UNKNOWN_ADVICE, ErrorKind.NETWORK))
+                try:
+                    failure = Failure(UNKNOWN_ADVICE, ErrorKind.NETWORK)
+                    await self.services.move(job, JobState.UNKNOWN, failure=failure)
+                except LostOwnership:
+                    continue
                 resumed.append(job)
                 continue
             if job.backend == DEMO_BACKEND and job.state is not JobState.COMPLETED:
@@ -359,9 +385,18 @@ class JobEngine:
         except Exception as exc:  # last line of defence: the job ends visibly, the app lives on
             log.exception("job %s crashed", job.id)
             if not job.is_final:
-                state = JobState.STALLED if job.server_id else JobState.FAILED
+                # Sent: keep watching later (stalled). Maybe sent: never resent by us (unknown). Never sent: failed.
+                if job.server_id:
+                    state = JobState.STALLED
+                elif job.state is JobState.SUBMITTING:
+                    state = JobState.UNKNOWN
+                else:
+                    state = JobState.FAILED
+                message = clean_text(f"Unexpected error: {type(exc).__name__}: {exc}", 400)
+                if state is JobState.UNKNOWN:
+                    message = f"{message} {UNKNOWN_ADVICE}"
                 with contextlib.suppress(StopJob):
-                    await svc.move(job, state, failure=Failure(f"Unexpected error: {type(exc).__name__}: {exc}"))
+                    await svc.move(job, state, failure=Failure(message))
         finally:
             if holding_slot:
                 self.scheduler.release_slot()

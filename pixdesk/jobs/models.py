@@ -36,6 +36,12 @@ UNKNOWN_ADVICE = (
 )
 
 
+def new_client_request_id() -> str:
+    """Ours, unique per job, sent as X-Client-Request-Id: only `A-Z a-z 0-9 . _ : -` (anything else would be
+    silently dropped by the API), so a create whose answer was lost can be found in the usage logs."""
+    return f"pixdesk-{uuid.uuid4().hex}"
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a job stopped, as the person sees it; `kind` decides the CLI's exit code."""
@@ -81,6 +87,7 @@ class Job:
     progress: float | None = None
     detail: str | None = None
     retries: int = 0
+    client_request_id: str | None = field(default_factory=new_client_request_id)
     version: int = 0  # bumped on every write: the store never lets an older copy overwrite a newer one
 
     def snapshot(self) -> Job:

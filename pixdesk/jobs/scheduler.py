@@ -40,6 +40,11 @@ class Scheduler:
             self._slot_waiters.append(waiter)
             try:
                 await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._slot_waiters.remove(waiter)
+                    self._wake()  # woken, then cancelled before taking the slot: pass the wake-up on
+                raise
             finally:
                 if waiter in self._slot_waiters:
                     self._slot_waiters.remove(waiter)
@@ -55,9 +60,8 @@ class Scheduler:
 
     def _wake(self) -> None:
         free = self._max_in_flight - self._in_flight
-        for waiter in self._slot_waiters[: max(0, free)]:
-            if not waiter.done():
-                waiter.set_result(None)
+        for waiter in [w for w in self._slot_waiters if not w.done()][: max(0, free)]:
+            waiter.set_result(None)
 
     # -- the gate for new submissions --------------------------------------------------------------------
     @property

@@ -69,6 +69,8 @@ class Services:
         # One image at a time: decoding a 6000 px photo is CPU- and memory-heavy, and several at once
         # would crowd the UI thread out of the GIL.
         self.images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixdesk-image")
+        # Downloads can take minutes: their own workers, so they never hold up a poll or a create.
+        self.downloads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pixdesk-download")
         self.download_session = requests.Session()
 
     def client_for(self, job: Job) -> ApiClient:
@@ -79,6 +81,9 @@ class Services:
 
     async def disk_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.disk, fn, *args)
+
+    async def download_call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.downloads, fn, *args)
 
     async def image_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.images, fn, *args)
@@ -165,4 +170,5 @@ class Services:
         await asyncio.get_running_loop().run_in_executor(self.disk, lambda: None)
         self.disk.shutdown(wait=False)
         self.images.shutdown(wait=False, cancel_futures=True)
+        self.downloads.shutdown(wait=False, cancel_futures=True)
         self.download_session.close()

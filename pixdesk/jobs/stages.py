@@ -24,6 +24,7 @@ from pixdesk.api.errors import (
     BadRequestError,
     ConnectionFailed,
     ErrorKind,
+    LocalWriteError,
     MalformedResponseError,
     PixDeskError,
     RateLimitError,
@@ -125,8 +126,13 @@ async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
         svc.check_stop(job)
         job.submitted_at = time.time()
         await svc.move(job, JobState.SUBMITTING)  # saved before sending: a crash after this is `unknown`
+        try:  # a Cancel, Remove or Quit that came while it was being saved: nothing has left yet
+            svc.check_stop(job)
+        except StopJob:
+            await svc.move(job, JobState.WAITING)  # closing: still never sent, so not `unknown` next time
+            raise
         try:
-            created = await svc.http_call(svc.client_for(job).create, body)
+            created = await svc.http_call(svc.client_for(job).create, body, job.client_request_id)
         except ConnectionFailed as exc:
             if exc.may_have_reached_server:
                 await unknown(svc, job, exc)
@@ -260,7 +266,7 @@ async def download(svc: Services, job: Job) -> None:
     while True:
         try:
             transfer = asyncio.ensure_future(
-                svc.http_call(
+                svc.download_call(
                     lambda: download_video(
                         job.video_url or "",
                         dest,
@@ -285,10 +291,15 @@ async def download(svc: Services, job: Job) -> None:
             if svc.closing:
                 raise StopJob from None
             expired = isinstance(exc, ApiError) and exc.status in (401, 403, 404, 410)
+            if isinstance(exc, LocalWriteError):  # our disk, not the network: say so now, resumable
+                await svc.move(job, JobState.STALLED, failure=Failure.of(exc))
+                raise StopJob from None
             if expired and not refreshed and job.server_id is not None:
                 refreshed = True  # the CDN link may have expired: ask the API for a fresh one, once
                 job.video_url = None
                 await poll(svc, job)
+                job.progress = 0.0
+                await svc.move(job, JobState.DOWNLOADING)
                 continue
             await retry_or_stall(svc, job, retrier, exc, "The video could not be downloaded yet")
             svc.show_detail(job, None)

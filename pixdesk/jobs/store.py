@@ -55,6 +55,7 @@ COLUMNS = (
     "thumbnail",
     "retries",
     "version",
+    "client_request_id",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)}, request_json, owner, lease_until FROM jobs"
 
@@ -93,9 +94,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN owner TEXT;
     ALTER TABLE jobs ADD COLUMN lease_until REAL;
     """,
+    # 3: our X-Client-Request-Id, saved before the create leaves (how a lost answer is traced)
+    """
+    ALTER TABLE jobs ADD COLUMN client_request_id TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+# Only unfinished jobs can be claimed (and a cancelled one, which Resume may watch again): a finished one
+# is nobody's work any more.
+_UNFINISHED_VALUES = sorted(s.value for s in UNFINISHED | {JobState.CANCELLED})
+_UNFINISHED_MARKS = ", ".join("?" for _ in _UNFINISHED_VALUES)
 # States in which a save keeps (or takes) the lease. STALLED is unfinished (resumable at the next
 # start) but this process has given up on it, so saving it releases the lease.
 _LEASED_STATES = UNFINISHED - {JobState.STALLED}
@@ -315,13 +324,13 @@ class JobStore:
         return [] if owner_is_alive(str(row[0])) else [str(row[0])]
 
     def claim(self, job_id: str) -> bool:
-        """Take the job's lease before working on it. False when another live process holds it or the row
-        is gone: that process (or nobody) works on it, never two."""
+        """Take the job's lease before working on it. False when another live process holds it, the row is
+        gone, or the job has finished (cancelled excepted): that process (or nobody) works on it, never two."""
         with self._lock:
             free, args = self._free_clause(self._dead_owner(job_id))
             cur = self._db.execute(
-                f"UPDATE jobs SET owner=?, lease_until=? WHERE id=? AND {free}",
-                [self.owner, self._clock() + self.lease_seconds, job_id, *args],
+                f"UPDATE jobs SET owner=?, lease_until=? WHERE id=? AND state IN ({_UNFINISHED_MARKS}) AND {free}",
+                [self.owner, self._clock() + self.lease_seconds, job_id, *_UNFINISHED_VALUES, *args],
             )
             return cur.rowcount > 0
 
@@ -367,9 +376,9 @@ class JobStore:
         version (a stale snapshot) or another live process holds its lease. A new id is always inserted."""
         leased = job.state in _LEASED_STATES
         request_json = json.dumps(job.request.to_dict(), ensure_ascii=False)
-        values: list[object] = [getattr(job, c) for c in COLUMNS[:-1]]
-        values[1] = job.state.value
-        version = int(job.version)
+        values: list[object] = [getattr(job, c) for c in COLUMNS]
+        values[COLUMNS.index("state")] = job.state.value
+        values[COLUMNS.index("version")] = int(job.version)
         extra = ("request_json", "owner", "lease_until")
         placeholders = ", ".join("?" for _ in range(len(COLUMNS) + len(extra)))
         updates = ", ".join(f"{c}=excluded.{c}" for c in (*COLUMNS[1:], *extra))
@@ -381,7 +390,6 @@ class JobStore:
                 f"ON CONFLICT(id) DO UPDATE SET {updates} WHERE excluded.version > jobs.version AND {free}",
                 [
                     *values,
-                    version,
                     request_json,
                     self.owner if leased else None,
                     now + self.lease_seconds if leased else None,
@@ -432,6 +440,7 @@ class JobStore:
             thumbnail=_blob(data["thumbnail"]),
             retries=int(data["retries"] or 0),
             version=int(data["version"] or 0),
+            client_request_id=_text(data["client_request_id"]),
         )
 
     def get(self, job_id: str) -> Job | None:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pixdesk.api.catalogue import MODELS, ModelSpec
+from pixdesk.api.client import CLIENT_REQUEST_ID
 from pixdesk.simulator.persist import GenerationFiles
 from pixdesk.simulator.render import RenderSpec, render_video
 
@@ -84,6 +85,7 @@ class Generation:
     render: Future[Path] | None = None
     polls: int = 0
     charged: bool = False
+    client_request_id: str | None = None
 
 
 @dataclass
@@ -247,7 +249,7 @@ class Simulator:
             problems.append("duration: 1080p supports 5 seconds only")
         return problems
 
-    def create(self, body: dict[str, Any], spec: ModelSpec) -> Generation:
+    def create(self, body: dict[str, Any], spec: ModelSpec, client_request_id: str | None = None) -> Generation:
         gen_id = f"{uuid.uuid4()}:{spec.model_id}"
         credits = CREDITS.get(body.get("resolution", "720p"), 840_000) * (2 if body.get("duration") == 8 else 1)
         if body.get("lip_sync_tts_content"):
@@ -260,6 +262,7 @@ class Simulator:
         gen = Generation(gen_id, body, self.clock(), credits, self.queue_seconds, self.generate_seconds, fail)
         if fail is None:
             gen.render = self._render(body)
+        gen.client_request_id = client_request_id
         with self._lock:
             self.generations[gen_id] = gen
         self._remember(gen)
@@ -277,6 +280,7 @@ class Simulator:
             "generate_seconds": gen.generate_seconds,
             "fail_message": gen.fail_message,
             "charged": gen.charged,
+            "client_request_id": gen.client_request_id,
         }
         try:
             self.state.save(record)
@@ -297,6 +301,7 @@ class Simulator:
                     float(record["generate_seconds"]),
                     record.get("fail_message"),
                     charged=bool(record.get("charged")),
+                    client_request_id=record.get("client_request_id"),
                 )
                 if gen.fail_message is None:
                     gen.render = self._render(gen.body)
@@ -570,11 +575,17 @@ class _Handler(BaseHTTPRequestHandler):
         if self.sim.balance_usd <= 0:
             self._error(403, "Insufficient credits. Top up your balance to continue.")
             return
-        gen = self.sim.create(body, spec)
+        client_request_id = self.headers.get("X-Client-Request-Id")
+        if client_request_id is not None and not CLIENT_REQUEST_ID.fullmatch(client_request_id):
+            client_request_id = None  # like the API: an invalid id is silently dropped, the request still runs
+        gen = self.sim.create(body, spec, client_request_id)
         if fault is not None and fault.kind == "drop_after_accept":
             self._drop()
             return
-        self._send_json(201, {"id": gen.id, "status": "queued", "meta": {"usage": {"credits_used": gen.credits}}})
+        echo = {"x-inference-id": gen.id}
+        if client_request_id:
+            echo["x-client-request-id"] = client_request_id
+        self._send_json(201, {"id": gen.id, "status": "queued", "meta": {"usage": {"credits_used": gen.credits}}}, echo)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)

@@ -200,6 +200,7 @@ class JobController(QObject):
             )
             if not ok:
                 return
+        self.window.engine.mark_removing(job.id)  # before anything else: no update may bring the row back
         self.window.forget_job(job)
         spawn(self._remove(job, delete_files))
 

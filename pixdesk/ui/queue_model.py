@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from pixdesk.api.text import clean_text
 from pixdesk.jobs.models import FINAL, Job, JobState
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
@@ -46,13 +47,15 @@ def accessible_text(job: Job) -> str:
 def tooltip_text(job: Job) -> str:
     lines = [job.request.prompt]
     if job.error:
-        lines.append(f"\n{job.state.value.capitalize()}: {job.error}")
+        lines.append(f"\n{job.state.value.capitalize()}: {clean_text(job.error, 600)}")
         if job.error_status:
             lines.append(f"HTTP {job.error_status}")
         if job.request_id:
             lines.append(f"Request id: {job.request_id}")
     if job.server_id:
-        lines.append(f"Generation id: {job.server_id}")
+        lines.append(f"Generation id: {clean_text(job.server_id, 200)}")
+    if job.client_request_id:
+        lines.append(f"Client request id: {job.client_request_id}")
     if job.credits:
         lines.append(f"Credits: {job.credits:,.0f}")
     if job.file_path:

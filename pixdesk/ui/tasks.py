@@ -8,6 +8,8 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from pixdesk import crash
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _running: set[asyncio.Task[Any]] = set()
@@ -22,8 +24,9 @@ def spawn(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
     def done(t: asyncio.Task[T]) -> None:
         _running.discard(t)
-        if not t.cancelled() and t.exception() is not None:
-            log.error("background task failed", exc_info=t.exception())
+        exc = None if t.cancelled() else t.exception()
+        if exc is not None:  # logged with its traceback and shown as a short notice (when the window is up)
+            crash.report(exc)
 
     task.add_done_callback(done)
     return task
