@@ -535,6 +535,7 @@ def test_remove_a_finished_job_with_its_files_and_undo(qtbot: Any, window: MainW
     video, sidecar = files_of(job(window, job_id).file_path)
     assert video.is_file() and sidecar.is_file()
     content = video.read_bytes()
+    session_spend = window.credits_label.text()
     prompter = prompter_of(window)
     prompter.answers.append((True, True))
     key(qtbot, window, Qt.Key.Key_Delete, Qt.KeyboardModifier.NoModifier)
@@ -553,6 +554,7 @@ def test_remove_a_finished_job_with_its_files_and_undo(qtbot: Any, window: MainW
     saved = stored(job_id)
     assert saved is not None and saved.state is JobState.COMPLETED and saved.file_path == str(video)
     assert not window.controller.undo_action.isEnabled()
+    assert window.credits_label.text() == session_spend  # a row coming back is not a second charge
 
 
 def test_remove_a_finished_job_keeping_its_files(qtbot: Any, window: MainWindow, sim: Simulator) -> None:
@@ -886,3 +888,31 @@ def test_generate_waits_while_a_dropped_image_is_being_checked(qtbot, window: Ma
     qtbot.mouseClick(generate, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.model.rowCount() == 1)
     assert window.model.jobs()[0].request.image == str(other)
+
+
+def test_undoing_the_removal_of_a_job_from_history_does_not_count_as_new_spend(
+    qtbot: Any, open_window: Any, sim: Simulator
+) -> None:
+    """A row that comes back by Undo was paid in an earlier session: the session's spend stays as it was."""
+    from pixdesk.api.request import GenerationRequest
+
+    earlier = Job(
+        request=GenerationRequest(image=str(IMAGE), prompt="from yesterday"),
+        state=JobState.COMPLETED,
+        backend=sim.url,
+        server_id="gen-yesterday",
+        credits=840_000,
+    )
+    store = JobStore(database_path())
+    assert store.save(earlier)
+    store.close()
+    win = open_window()
+    qtbot.waitUntil(lambda: win.model.row_of(earlier.id) is not None)
+    before = win.credits_label.text()
+    win.queue.setCurrentIndex(win.model.index(win.model.row_of(earlier.id) or 0))
+    choose(win, "remove")
+    qtbot.waitUntil(lambda: stored(earlier.id) is None, timeout=10000)
+    win.controller.undo_action.trigger()
+    qtbot.waitUntil(lambda: "Restored" in status_text(win), timeout=10000)
+    assert win.model.row_of(earlier.id) is not None
+    assert win.credits_label.text() == before

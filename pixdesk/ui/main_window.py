@@ -304,9 +304,12 @@ class MainWindow(QMainWindow):
         previous_row = self.model.row_of(job.id)
         previous = self.model.job_at(previous_row) if previous_row is not None else None
         self.model.upsert(job)
-        if job.state is JobState.COMPLETED and job.credits:
+        # Finished in front of us (not a row coming back by Undo, which was counted when it finished).
+        newly_done = (
+            job.state is JobState.COMPLETED and previous is not None and previous.state is not JobState.COMPLETED
+        )
+        if newly_done and job.credits:
             self._credits_seen[job.id] = job.credits
-        newly_done = job.state is JobState.COMPLETED and (previous is None or previous.state is not JobState.COMPLETED)
         if newly_done and self._ready:
             if not self.player_panel.is_playing() and job.file_path:
                 self._select(job.id)
