@@ -55,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", help="where to write the MP4 (default: a name from the prompt, here)")
     gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
     gen.add_argument("--json", action="store_true", help="print a JSON summary instead of the path")
+    gen.add_argument(
+        "--max-usd",
+        type=float,
+        metavar="X",
+        help="refuse (exit 2, before anything is sent) when the estimated cost is over X USD or no price is known",
+    )
+
+    price = sub.add_parser("price", help="what a job would cost, from the API's live price list")
+    price.add_argument("--model", default=spec.model_id, choices=[spec.model_id])
+    price.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
+    price.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
+    price.add_argument("--variations", type=int, default=1, metavar="N", help="how many jobs (default 1)")
+    price.add_argument("--demo", action="store_true", dest="sub_demo", help="the built-in simulator's prices")
+    price.add_argument("--json", action="store_true", help='print {"usd", "credits", "source"}')
 
     sim = sub.add_parser("simulator", help="serve the API simulator alone")
     sim.add_argument("--port", type=int, default=0)
@@ -67,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=50)
 
     sub.add_parser("resume", help="finish unfinished jobs headless")
+
+    spend = sub.add_parser("spend", help="what live jobs cost: today, this month, and per job")
+    spend.add_argument("--json", action="store_true")
     return parser
 
 
@@ -93,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_jobs(args)
     if args.command == "resume":
         return cmd_resume(args)
+    if args.command == "spend":
+        return cmd_spend(args)
+    if args.command == "price":
+        return cmd_price(args)
     parser.print_help()
     return EXIT_INPUT
 
@@ -197,6 +218,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(
             "pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).", file=sys.stderr
         )
+    if args.max_usd is not None:
+        refusal = _over_budget(runtime, request, args.max_usd)
+        if refusal:
+            runtime.close()
+            return _fail(refusal, EXIT_INPUT)
     try:
         started = time.monotonic()
         job = asyncio.run(_generate(runtime, request))
@@ -212,7 +238,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "id": job.server_id,
             "client_request_id": job.client_request_id,
             "status": job.state.value,
+            "seed": job.request.seed,
             "credits": job.credits,
+            "credits_used": job.credits,
+            "estimated_usd": job.estimated_usd,
+            "usd_spent": job.usd_spent,
             "seconds": round(seconds, 2),
             "path": str(out) if code == EXIT_OK else None,
             "library_path": job.file_path,
@@ -273,6 +303,10 @@ def _job_row(job: Job) -> dict[str, Any]:
         "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.created_at)),
         "file": job.file_path,
         "credits": job.credits,
+        "estimated_usd": job.estimated_usd,
+        "usd_spent": job.usd_spent,
+        "charged_usd": job.charged_usd,
+        "demo": job.backend == "demo",
         "error": job.error,
     }
 
@@ -297,6 +331,95 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         prompt = row["prompt"] if len(row["prompt"]) <= 40 else row["prompt"][:39] + "…"
         print(f"{row['created']}  {row['state']:<11} {prompt:<40}  {row['file'] or ''}")
         print(f"    id: {row['id']}")
+    return EXIT_OK
+
+
+def _quote(runtime: Any, request: GenerationRequest, count: int = 1) -> Any:
+    """A live price (or the cached one when the network fails), from the API's model list."""
+    runtime.prices.refresh(runtime.client, request.model)
+    return runtime.prices.quote(request, count)
+
+
+def _over_budget(runtime: Any, request: GenerationRequest, max_usd: float) -> str | None:
+    quote = _quote(runtime, request)
+    if quote is None:
+        return f"no price is known for {request.model} at these settings, and --max-usd {max_usd:g} was given"
+    if quote.usd > max_usd:
+        return f"the estimated cost ${quote.usd:,.2f} is over --max-usd {max_usd:g}; nothing was sent"
+    return None
+
+
+def cmd_price(args: argparse.Namespace) -> int:
+    """`pixdesk price`: 0 with the estimate; 4 when no price is known (offline with no cache, or variable)."""
+    from pixdesk.api.pricing import CREDITS_PER_USD, quote_json
+    from pixdesk.runtime import Runtime
+
+    if args.variations < 1:
+        return _fail("--variations must be at least 1", EXIT_INPUT)
+    request = GenerationRequest(
+        image="", prompt="", resolution=args.resolution, duration=args.duration, model=args.model
+    )
+    runtime = Runtime(load_settings(), demo=args.demo or args.sub_demo)
+    try:
+        quote = _quote(runtime, request, args.variations)
+    finally:
+        runtime.close()
+    if args.json:
+        print(json.dumps(quote_json(quote)))
+    elif quote is None:
+        print("price unknown")
+    else:
+        jobs = f"{args.variations} jobs" if args.variations != 1 else "1 job"
+        origin = "live price" if quote.source == "live" else "cached price (offline)"
+        print(f"${quote.usd:,.2f} for {jobs} ({quote.usd * CREDITS_PER_USD:,.0f} credits) — {origin}")
+    return EXIT_OK if quote is not None else EXIT_NETWORK
+
+
+def cmd_spend(args: argparse.Namespace) -> int:
+    """Today's and this month's live spend from the job database (demo jobs never count)."""
+    from pixdesk.config import database_path
+    from pixdesk.jobs.spend import CostSource, cost_of, is_demo, spend_of, start_of_day, start_of_month
+    from pixdesk.jobs.store import JobStore
+
+    store = JobStore(database_path())
+    if store.recovery_notice:
+        print(f"pixdesk: {store.recovery_notice}", file=sys.stderr)
+    try:
+        jobs = store.all()
+    finally:
+        store.close()
+    today, month = spend_of(jobs, start_of_day()), spend_of(jobs, start_of_month())
+    rows = []
+    for job in jobs:
+        cost = cost_of(job)
+        if is_demo(job) or cost.source is CostSource.NONE or job.created_at < start_of_month():
+            continue
+        rows.append(
+            {
+                "id": job.server_id or job.id,
+                "client_request_id": job.client_request_id,
+                "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.created_at)),
+                "state": job.state.value,
+                "prompt": job.request.prompt,
+                "usd": round(cost.usd, 4),
+                "source": cost.source.value,
+            }
+        )
+    summary = {
+        "currency": "USD",
+        "today": {"usd": round(today.usd, 4), "in_flight_usd": round(today.in_flight_usd, 4), "jobs": today.jobs},
+        "month": {"usd": round(month.usd, 4), "in_flight_usd": round(month.in_flight_usd, 4), "jobs": month.jobs},
+        "jobs": rows,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    for label, spend in (("Today", today), ("This month", month)):
+        flying = f" (+ ${spend.in_flight_usd:,.2f} in flight)" if spend.in_flight_usd else ""
+        print(f"{label:<11} ${spend.usd:,.2f}{flying} · {spend.jobs} job{'s' if spend.jobs != 1 else ''}")
+    for row in rows:
+        prompt = clean_text(str(row["prompt"]), 40)
+        print(f"  {row['created']}  ${row['usd']:>8,.2f} {row['source']:<9} {row['state']:<10} {prompt}")
     return EXIT_OK
 
 

@@ -49,6 +49,11 @@ class Settings:
     save_folder: str = ""
     max_in_flight: int = 4
     demo_mode: bool = False
+    # The spending guard (on by default): ask before a submission over `confirm_over_usd` in total, and
+    # block new jobs once today's spend (charged + in flight) reaches `daily_budget_usd`.
+    spending_guard: bool = True
+    confirm_over_usd: float = 2.0
+    daily_budget_usd: float = 20.0
     ui: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,6 +76,11 @@ def load_settings() -> Settings:
     names = {f.name for f in fields(Settings)}
     settings = Settings(**{k: v for k, v in raw.items() if k in names}) if isinstance(raw, dict) else Settings()
     settings.max_in_flight = max(1, min(20, int(settings.max_in_flight or 4)))
+    for name, default in (("confirm_over_usd", 2.0), ("daily_budget_usd", 20.0)):
+        value = getattr(settings, name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e6
+        setattr(settings, name, float(value) if ok else default)
+    settings.spending_guard = bool(settings.spending_guard)
     return settings
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pixdesk.api.catalogue import DEFAULT_MODEL
 from pixdesk.api.client import ApiClient
 from pixdesk.config import Settings, data_dir, database_path
 from pixdesk.jobs.engine import DEMO_BACKEND, JobEngine
 from pixdesk.jobs.library import Library
+from pixdesk.jobs.prices import PriceBook
 from pixdesk.jobs.store import JobStore
 from pixdesk.jobs.timing import PollPolicy
 from pixdesk.keystore import KeyStore
@@ -47,6 +49,7 @@ class Runtime:
         self.connection = self._connect(key)
         self.client = ApiClient(self.connection.base_url, self.connection.api_key)
         self._clients = [self.client]
+        self.prices = self._price_book()
 
     def _connect(self, key: str | None) -> Connection:
         if self.demo:
@@ -70,7 +73,14 @@ class Runtime:
         self.connection = self._connect(key)
         self.client = ApiClient(self.connection.base_url, self.connection.api_key)
         self._clients.append(self.client)
+        self.prices = self._price_book()
         return self.client
+
+    def _price_book(self) -> PriceBook:
+        """Live and demo prices are cached apart: the simulator's are not the API's."""
+        book = PriceBook(data_dir() / ("prices-demo.json" if self.demo else "prices.json"))
+        book.load_cached(DEFAULT_MODEL.model_id)
+        return book
 
     @property
     def backend(self) -> str:
@@ -79,6 +89,7 @@ class Runtime:
     def make_engine(self, **kwargs: Any) -> JobEngine:
         kwargs.setdefault("max_in_flight", self.settings.max_in_flight)
         kwargs.setdefault("backend", self.backend)
+        kwargs.setdefault("prices", self.prices)
         if self.demo:  # the simulator is local: poll it briskly so the demo feels quick
             kwargs.setdefault("poll_policy", DEMO_POLL)
         return JobEngine(self.client, self.store, self.library, **kwargs)

@@ -17,8 +17,9 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -43,14 +44,54 @@ from pixdesk.api.errors import (
     ServerError,
 )
 from pixdesk.api.images import DataUri
+from pixdesk.api.pricing import PricingAnswer
 from pixdesk.api.responses import Balance, GenerationStatus, parse_balance, parse_created, parse_status
-from pixdesk.api.text import clean_text, register_secret
+from pixdesk.api.text import clean_text, has_controls, register_secret
+from pixdesk.api.usage import LedgerPage, LogsPage, Metrics, Trace, parse_ledger, parse_logs, parse_metrics, parse_trace
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 MAX_JSON_BYTES = 2 * 1024 * 1024
 READ_CHUNK = 64 * 1024
 USER_AGENT = f"pixdesk/{__version__}"
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+LOG_PERIOD = re.compile(r"[1-9][0-9]{0,4}[hd]")
+LOG_STATUSES = frozenset({"succeeded", "failed"})
+LEDGER_WORD = re.compile(r"[A-Z_]{1,40}")
+MAX_ETAG = 512
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    """One answer with its status and headers (which `_request` does not return): ETags, 304s, trace."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: Any
+
+
+def _query_time(value: datetime | str, name: str) -> str:
+    """An ISO-8601 query value; a datetime without offset is taken as UTC (as the API reads it)."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if not value or len(value) > 64 or has_controls(value):
+        raise ValueError(f"not a usable {name} time: {value!r}")
+    return value
+
+
+def _page_size(limit: int | None) -> list[tuple[str, str]]:
+    if limit is None:
+        return []
+    if isinstance(limit, bool) or not 1 <= limit <= 100:
+        raise ValueError(f"limit must be 1-100, not {limit!r}")
+    return [("limit", str(limit))]
+
+
+def _usable_etag(value: str | None) -> str | None:
+    """An ETag is sent back as a header, so one with controls (or absurdly long) is not kept."""
+    if not value or len(value) > MAX_ETAG or has_controls(value) or not value.isascii():
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -442,6 +483,163 @@ class ApiClient:
 
     def balance(self) -> Balance:
         return parse_balance(self._request("GET", "/v2/billing"))
+
+    # -- DESIGN §1b: price, trace, logs, ledger, latency ---------------------------------------------
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        body: dict[str, Any] | None = None,
+        extra_headers: dict[str, str] | None = None,
+        authorized: bool = True,
+        not_modified_ok: bool = False,
+    ) -> _Exchange:
+        """`_request` that also returns status and headers, takes repeated query parameters, and can leave
+        the key out: the public endpoints need none, and a key is not sent where it is not needed.
+        The same deadline, size limit and error mapping apply; a 304 is an answer when `not_modified_ok`."""
+        headers: dict[str, str | None] = {"Accept": "application/json", **(extra_headers or {})}
+        # None removes a header the session may carry: a keyless request must not leak one.
+        headers["Authorization"] = f"Bearer {self._api_key}" if authorized else None
+        data = None
+        if body is not None:
+            data = encode_json_body(body)
+            headers["Content-Type"] = "application/json"
+        with deadline_scope(self.timeouts.total) as deadline:
+            try:
+                resp = self.session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeouts.as_tuple(),
+                    stream=True,
+                    allow_redirects=False,
+                )
+                with resp:
+                    watch_response(deadline, resp)
+                    raw = read_body(resp, MAX_JSON_BYTES + 1, deadline, self.host)
+            except requests.RequestException as exc:
+                if deadline.expired:
+                    raise deadline_timeout(self.host, deadline) from None
+                raise describe_network_error(exc, self.host) from None
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if deadline.expired:
+                    raise deadline_timeout(self.host, deadline) from None
+                raise ConnectionFailed(
+                    f"The connection to {self.host} broke: {type(exc).__name__}", may_have_reached_server=True
+                ) from None
+        if resp.status_code == 304 and not_modified_ok:
+            return _Exchange(304, resp.headers, None)
+        if resp.status_code >= 300:
+            raise error_from_response(resp, raw[:MAX_JSON_BYTES])
+        if len(raw) > MAX_JSON_BYTES:
+            raise MalformedResponseError("The server's answer is too large.", status=resp.status_code)
+        try:
+            return _Exchange(resp.status_code, resp.headers, json.loads(raw.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError):
+            snippet = _plain(raw.decode("utf-8", "replace"), 120)
+            request_id = resp.headers.get("x-request-id")
+            raise MalformedResponseError(
+                f"The server's answer is not JSON: {snippet!r}",
+                status=resp.status_code,
+                request_id=clean_text(request_id, 200) if request_id else None,
+            ) from None
+
+    def create_traced(self, body: dict[str, Any], client_request_id: str) -> tuple[GenerationStatus, Trace]:
+        """`create`, also returning what the answer's headers say (echoed id, inference id, cost).
+        The same rule holds: a ConnectionFailed with may_have_reached_server means 'unknown', never resend."""
+        if not CLIENT_REQUEST_ID.fullmatch(client_request_id):
+            raise ValueError(f"not a valid client request id: {client_request_id!r}")
+        answer = self._exchange(
+            "POST", self.model.create_path, body=body, extra_headers={"X-Client-Request-Id": client_request_id}
+        )
+        return parse_created(answer.data), parse_trace(answer.headers)
+
+    def model_pricing(self, model_id: str, etag: str | None = None) -> PricingAnswer:
+        """`GET /v1/models?id=<model>&include=pricing`, keyless. With `etag`, a 304 means the copy is current."""
+        extra = {"If-None-Match": sent} if (sent := _usable_etag(etag)) else {}
+        answer = self._exchange(
+            "GET",
+            "/v1/models",
+            params=[("id", model_id), ("include", "pricing")],
+            extra_headers=extra,
+            authorized=False,
+            not_modified_ok=sent is not None,
+        )
+        new_etag = _usable_etag(answer.headers.get("ETag"))
+        if answer.status == 304:
+            return PricingAnswer(True, None, new_etag or sent)
+        return PricingAnswer(False, answer.data, new_etag)
+
+    def logs(
+        self,
+        *,
+        period: str | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        model: str | None = None,
+        statuses: Iterable[str] = (),
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> LogsPage:
+        """One page of `GET /v2/logs`: `period` (e.g. "24h") or `start`+`end`. Each status is its own
+        `status=` parameter: the API answers 400 to a comma-joined one."""
+        if (period is None) == (start is None and end is None) or (start is None) != (end is None):
+            raise ValueError("give either period, or both start and end")
+        params: list[tuple[str, str]] = []
+        if period is not None:
+            if not LOG_PERIOD.fullmatch(period):
+                raise ValueError(f"not a period: {period!r}")
+            params.append(("period", period))
+        if start is not None and end is not None:
+            params += [("start", _query_time(start, "start")), ("end", _query_time(end, "end"))]
+        if model is not None:
+            params.append(("model", model))
+        for status in dict.fromkeys((statuses,) if isinstance(statuses, str) else statuses):
+            if status not in LOG_STATUSES:
+                raise ValueError(f"not a log status: {status!r}")
+            params.append(("status", status))
+        params += _page_size(limit)
+        if offset is not None:
+            if isinstance(offset, bool) or offset < 0:
+                raise ValueError(f"offset must be >= 0, not {offset!r}")
+            params.append(("offset", str(offset)))
+        return parse_logs(self._exchange("GET", "/v2/logs", params=params).data)
+
+    def transactions(
+        self,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        direction: str | None = None,
+        type_: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> LedgerPage:
+        """One page of `GET /v2/billing/transactions`, newest first; the next page only via `cursor`."""
+        params: list[tuple[str, str]] = []
+        if from_ is not None:
+            params.append(("from", _query_time(from_, "from")))
+        if to is not None:
+            params.append(("to", _query_time(to, "to")))
+        for name, word in (("direction", direction), ("type", type_)):
+            if word is not None:
+                if not LEDGER_WORD.fullmatch(word):
+                    raise ValueError(f"not a ledger {name}: {word!r}")
+                params.append((name, word))
+        params += _page_size(limit)
+        if cursor is not None:
+            params.append(("cursor", cursor))  # verbatim: the API accepts only the exact form it issued
+        return parse_ledger(self._exchange("GET", "/v2/billing/transactions", params=params).data)
+
+    def model_metrics(self, model: str | None = None) -> Metrics:
+        """`GET /models/metrics?aliases=<model>` (keyless; default: this client's model)."""
+        alias = model if model is not None else self.model.model_id
+        answer = self._exchange("GET", "/models/metrics", params=[("aliases", alias)], authorized=False)
+        return parse_metrics(answer.data)
 
 
 def poll_url(base_url: str, spec: ModelSpec, generation_id: str) -> str:

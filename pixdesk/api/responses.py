@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pixdesk.api.errors import MalformedResponseError
 from pixdesk.api.text import clean_text, has_controls
+from pixdesk.api.usage import usd_spent
 
 
 class Outcome(Enum):
@@ -54,6 +55,7 @@ class GenerationStatus:
     error_name: str | None = None
     error_message: str | None = None
     credits_used: float | None = None
+    usd_spent: float | None = None
 
     @property
     def outcome(self) -> Outcome:
@@ -146,6 +148,7 @@ def parse_status(data: Any) -> GenerationStatus:
         error_name=error_name,
         error_message=error_message,
         credits_used=_credits(obj),
+        usd_spent=usd_spent(obj),
     )
 
 

@@ -22,6 +22,7 @@ from pixdesk.api.text import clean_text
 from pixdesk.jobs import stages
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState
+from pixdesk.jobs.prices import PriceBook
 from pixdesk.jobs.scheduler import Scheduler
 from pixdesk.jobs.services import JobListener, LostOwnership, NoticeListener, OnRefused, Services, StopJob
 from pixdesk.jobs.store import JobStore
@@ -49,6 +50,7 @@ class JobEngine:
         workers: int = 12,
         backend: str | None = None,
         on_refused: OnRefused | str = OnRefused.PAUSE,
+        prices: PriceBook | None = None,
     ) -> None:
         clock = clock or RealClock()
         backend = backend or client.base_url
@@ -68,6 +70,7 @@ class JobEngine:
         )
         self.store = store
         self.library = library
+        self.prices = prices
         self.jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._removed_jobs: dict[str, Job] = {}
@@ -127,6 +130,8 @@ class JobEngine:
         """Validate, persist and schedule a job; returns at once (raises ValidationError)."""
         request.validated()
         job = Job(request=request, backend=self.services.backend)
+        quote = self.prices.quote(request) if self.prices is not None else None
+        job.estimated_usd = quote.usd if quote is not None else None
         self.jobs[job.id] = job
         await self.services.persist(job)
         self.services.emit(job)

@@ -75,7 +75,10 @@ class Job:
     submitted_at: float | None = None
     generating_since: float | None = None
     finished_at: float | None = None
-    credits: float | None = None
+    credits: float | None = None  # credits used, as the server's answers said
+    estimated_usd: float | None = None  # the price quoted before it was sent (None: no price was known)
+    usd_spent: float | None = None  # what the server's answers said it cost
+    charged_usd: float | None = None  # what the ledger charged: set only once the ledger agrees
     error: str | None = None
     error_kind: str | None = None  # "input", "api" or "network": how the CLI picks its exit code
     error_status: int | None = None

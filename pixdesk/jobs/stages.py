@@ -34,7 +34,7 @@ from pixdesk.api.errors import (
 )
 from pixdesk.api.images import ImageRejected, prepare_image
 from pixdesk.api.responses import GenerationStatus, Outcome, check_video_url
-from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState
+from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState, new_client_request_id
 from pixdesk.jobs.retry import Retrier, RetryBudgetSpent, backoff_delay
 from pixdesk.jobs.services import OnRefused, Services, StopJob, log
 from pixdesk.jobs.timing import PollSchedule
@@ -115,6 +115,8 @@ async def prepare(svc: Services, job: Job) -> dict[str, Any]:
 
 # -- submit -------------------------------------------------------------------------------------------
 async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
+    if not job.client_request_id:  # a job saved by an older PixDesk: it gets one now, saved before sending
+        job.client_request_id = new_client_request_id()
     retrier = Retrier(svc.retry_policy, svc.clock, svc.rng, max_attempts=svc.retry_policy.create_attempts)
     while True:
         svc.check_stop(job)
@@ -132,7 +134,7 @@ async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
             await svc.move(job, JobState.WAITING)  # closing: still never sent, so not `unknown` next time
             raise
         try:
-            created = await svc.http_call(svc.client_for(job).create, body, job.client_request_id)
+            created, trace = await svc.http_call(svc.client_for(job).create_traced, body, job.client_request_id)
         except ConnectionFailed as exc:
             if exc.may_have_reached_server:
                 await unknown(svc, job, exc)
@@ -162,7 +164,8 @@ async def submit(svc: Services, job: Job, body: dict[str, Any]) -> None:
             raise StopJob from None
         job.server_id = created.id
         job.server_status = created.status
-        job.credits = created.credits_used
+        job.credits = created.credits_used if created.credits_used is not None else trace.credits_used
+        job.usd_spent = trace.usd_spent
         job.retries = 0
         await svc.move(job, JobState.QUEUED)
         return
@@ -216,6 +219,8 @@ async def poll(svc: Services, job: Job) -> None:
         retrier.succeeded()
         if status.credits_used is not None:
             job.credits = status.credits_used
+        if status.usd_spent is not None:
+            job.usd_spent = status.usd_spent
         word = status.status
         if url is not None:
             job.video_url = url

@@ -56,6 +56,9 @@ COLUMNS = (
     "retries",
     "version",
     "client_request_id",
+    "estimated_usd",
+    "usd_spent",
+    "charged_usd",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)}, request_json, owner, lease_until FROM jobs"
 
@@ -97,6 +100,12 @@ MIGRATIONS: list[str] = [
     # 3: our X-Client-Request-Id, saved before the create leaves (how a lost answer is traced)
     """
     ALTER TABLE jobs ADD COLUMN client_request_id TEXT;
+    """,
+    # 4: money: the estimate before sending, the cost the answers reported, the charge the ledger confirmed
+    """
+    ALTER TABLE jobs ADD COLUMN estimated_usd REAL;
+    ALTER TABLE jobs ADD COLUMN usd_spent REAL;
+    ALTER TABLE jobs ADD COLUMN charged_usd REAL;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -441,6 +450,9 @@ class JobStore:
             retries=int(data["retries"] or 0),
             version=int(data["version"] or 0),
             client_request_id=_text(data["client_request_id"]),
+            estimated_usd=_real(data["estimated_usd"]),
+            usd_spent=_real(data["usd_spent"]),
+            charged_usd=_real(data["charged_usd"]),
         )
 
     def get(self, job_id: str) -> Job | None:

@@ -12,9 +12,11 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,20 +29,24 @@ from urllib.parse import parse_qs, urlsplit
 
 from pixdesk.api.catalogue import MODELS, ModelSpec
 from pixdesk.api.client import CLIENT_REQUEST_ID
+from pixdesk.simulator import billing
+from pixdesk.simulator.billing import CREDITS_PER_USD, CatalogueEntry, Pricing, QueryError
 from pixdesk.simulator.persist import GenerationFiles
 from pixdesk.simulator.render import RenderSpec, render_video
 
 CREATE_PATHS = {"/v2/video/generations", "/v2/generate/video/pixverse/generation"}
 BILLING_PATH = "/v2/billing"
+MODELS_PATH = "/v1/models"
+METRICS_PATH = "/models/metrics"
+LOGS_PATH = "/v2/logs"
+LEDGER_PATH = "/v2/billing/transactions"
 FILES_PREFIX = "/files/"
-CREDITS = {"360p": 630_000, "540p": 630_000, "720p": 840_000, "1080p": 1_680_000}
-CREDITS_PER_USD = 2_100_000
 DEMO_BALANCE_USD = 25.0
 MAX_BODY = 40 * 1024 * 1024
 STREAM_WRITE_TIMEOUT = 5.0
 
 log = logging.getLogger(__name__)
-Endpoint = str  # "create" | "poll" | "billing" | "download" | "any"
+Endpoint = str  # "create" | "poll" | "billing" | "models" | "metrics" | "logs" | "ledger" | "download" | "any"
 
 
 @dataclass
@@ -86,11 +92,28 @@ class Generation:
     polls: int = 0
     charged: bool = False
     client_request_id: str | None = None
+    charged_at: float | None = None  # simulator clock: when "completed" was first answered (the charge)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def model(self) -> str:
+        return str(self.body.get("model", ""))
+
+
+@dataclass
+class RefusedCreate:
+    """A create the server answered with an error after reading the key: a failed usage-log row."""
+
+    created: float
+    model: str
+    request_id: str
+    client_request_id: str | None
 
 
 @dataclass
 class SimulatorStats:
     requests: list[tuple[str, str, float]] = field(default_factory=list)
+    not_modified: int = 0  # 304 answers to `GET /v1/models` with a matching If-None-Match
 
     def count(self, endpoint: str) -> int:
         return sum(1 for _, e, _ in self.requests if e == endpoint)
@@ -118,9 +141,20 @@ class Simulator:
         workdir: Path | None = None,
         render_workers: int = 2,
         state_dir: Path | None = None,
+        catalogue: list[CatalogueEntry] | None = None,
+        logs_lag_seconds: float = 2.0,
+        ledger_lag_seconds: float = 2.0,
+        logs_rate_limit: int = 200,
+        logs_rate_window: float = 60.0,
+        metrics_window_seconds: int = 300,
     ) -> None:
         """`state_dir` (demo mode: under the data folder) makes generations and their videos survive a
-        restart; its clock is then wall time, since a generation's age must carry across processes."""
+        restart; its clock is then wall time, since a generation's age must carry across processes.
+
+        `catalogue` is the server's model list and price table (`billing.default_catalogue()`: per-second
+        rates by resolution); what a create costs follows it. The lags model the §1b pipelines that report
+        late (a log row `logs_lag_seconds` after its request, a charge `ledger_lag_seconds` after completion).
+        """
         self.port = port
         self.api_key = api_key
         self.queue_seconds = queue_seconds
@@ -145,6 +179,17 @@ class Simulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()  # ends drip/endless streams and hangs when the simulator stops
+        self.catalogue: list[CatalogueEntry] = catalogue if catalogue is not None else billing.default_catalogue()
+        self.logs_lag_seconds = logs_lag_seconds
+        self.ledger_lag_seconds = ledger_lag_seconds
+        self.logs_rate_limit = logs_rate_limit
+        self.logs_rate_window = logs_rate_window
+        self.metrics_window_seconds = metrics_window_seconds
+        self.refused: list[RefusedCreate] = []
+        self._logs_calls: deque[float] = deque()
+        self._issued_cursors: set[str] = set()
+        # The simulator's clock may be monotonic or fake; dates in logs and the ledger are wall time.
+        self._wall_offset = 0.0 if self.clock is time.time else time.time() - self.clock()
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -249,11 +294,176 @@ class Simulator:
             problems.append("duration: 1080p supports 5 seconds only")
         return problems
 
+    # -- prices and bookkeeping -----------------------------------------------------------------
+    def entry_for(self, model: str) -> CatalogueEntry | None:
+        """The catalogue entry whose id or alias is `model`."""
+        return next((e for e in self.catalogue if e.matches(model)), None)
+
+    def set_pricing(self, model: str, pricing: Pricing) -> None:
+        """Change a model's price (the catalogue's ETag changes with it); later creates are charged by it."""
+        entry = self.entry_for(model)
+        if entry is None:
+            entry = CatalogueEntry(model, [], pricing)
+            self.catalogue.append(entry)
+        entry.pricing = pricing
+
+    def price_credits(self, body: dict[str, Any]) -> int:
+        entry = self.entry_for(str(body.get("model", "")))
+        pricing = entry.pricing if entry is not None else billing.default_pricing()
+        return billing.to_credits(pricing.cost_usd(body))
+
+    def wall(self, t: float) -> float:
+        """Wall time (epoch seconds) of a moment on the simulator's clock."""
+        return t + self._wall_offset
+
+    def outcome(self, gen: Generation) -> str:
+        """What the server knows of a generation without a poll: "running", "completed" or "failed"."""
+        if self.clock() - gen.created < gen.queue_seconds + gen.generate_seconds:
+            return "running"
+        if gen.fail_message:
+            return "failed"
+        if gen.render is None or not gen.render.done():
+            return "running"
+        return "failed" if gen.render.exception() is not None else "completed"
+
+    def log_rows(self) -> list[tuple[float, dict[str, Any]]]:
+        """(wall time, row) for each usage-log row visible now (`logs_lag_seconds` after its request), newest first."""
+        now = self.clock()
+        with self._lock:
+            gens = list(self.generations.values())
+            refused = list(self.refused)
+        rows: list[tuple[float, dict[str, Any]]] = []
+        for gen in gens:
+            if now < gen.created + self.logs_lag_seconds:
+                continue
+            failed = self.outcome(gen) == "failed"
+            credits = 0 if failed else gen.credits
+            rows.append(
+                (
+                    gen.created,
+                    self._log_row(
+                        gen.created, gen.model, failed, credits, gen.request_id, gen.id, gen.client_request_id
+                    ),
+                )
+            )
+        for ref in refused:
+            if now >= ref.created + self.logs_lag_seconds:
+                rows.append(
+                    (
+                        ref.created,
+                        self._log_row(ref.created, ref.model, True, 0, ref.request_id, None, ref.client_request_id),
+                    )
+                )
+        rows.sort(key=lambda r: r[0], reverse=True)
+        return [(self.wall(t), r) for t, r in rows]
+
+    def _log_row(
+        self,
+        created: float,
+        model: str,
+        failed: bool,
+        credits: int,
+        request_id: str,
+        inference_id: str | None,
+        client_request_id: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "created": billing.iso(self.wall(created)),
+            "status": "failed" if failed else "succeeded",
+            "origin": "api",
+            "model": model,
+            "cost": {"usd": billing.usd_of(credits), "credits": credits},
+            "tokens": {"input": 0, "output": 0, "total": 0},
+            "request_id": request_id,
+            "inference_id": inference_id,
+            "client_request_id": client_request_id,
+        }
+
+    def refuse(self, model: str, client_request_id: str | None) -> str:
+        """Remember a create answered with an error (a failed log row); returns its request id."""
+        refused = RefusedCreate(self.clock(), model, str(uuid.uuid4()), client_request_id)
+        with self._lock:
+            self.refused.append(refused)
+        return refused.request_id
+
+    def note_not_modified(self) -> None:
+        with self._lock:
+            self.stats.not_modified += 1
+
+    def ledger_entries(self) -> list[tuple[float, dict[str, Any]]]:
+        """(wall time, entry) for each charge posted by now: a completed generation, `ledger_lag_seconds` late."""
+        now = self.clock()
+        with self._lock:
+            charged = [g for g in self.generations.values() if g.charged and g.charged_at is not None]
+        return [
+            (
+                self.wall(g.charged_at),
+                {
+                    "created_at": billing.iso(self.wall(g.charged_at)),
+                    "direction": "CHARGE",
+                    "type": "MODEL_USAGE",
+                    "amount": {"usd": billing.usd_of(g.credits), "credits": g.credits},
+                    "model": g.model,
+                    "reference_id": g.id,
+                },
+            )
+            for g in charged
+            if g.charged_at is not None and now >= g.charged_at + self.ledger_lag_seconds
+        ]
+
+    def metrics(self, aliases: list[str]) -> dict[str, Any]:
+        """Latency of successful generations that completed inside the window; a model without any is absent."""
+        now = self.clock()
+        with self._lock:
+            gens = list(self.generations.values())
+        durations: dict[str, list[float]] = {}
+        for gen in gens:
+            done_at = gen.created + gen.queue_seconds + gen.generate_seconds
+            if now - done_at <= self.metrics_window_seconds and self.outcome(gen) == "completed":
+                durations.setdefault(gen.model, []).append((gen.queue_seconds + gen.generate_seconds) * 1000)
+        models = []
+        names = aliases or [e.id for e in self.catalogue]
+        for name in names:
+            entry = self.entry_for(name)
+            samples = [d for m, ds in durations.items() if (entry.matches(m) if entry else m == name) for d in ds]
+            if samples:
+                models.append(
+                    {
+                        "alias": name,
+                        "endpoint": billing.VIDEO_ENDPOINT,
+                        "metrics": {"duration_ms": billing.duration_metrics(samples)},
+                    }
+                )
+        return {
+            "window_seconds": self.metrics_window_seconds,
+            "generated_at": billing.iso(self.wall(now)),
+            "models": models,
+        }
+
+    def logs_rate_limited(self) -> float | None:
+        """Count one `/v2/logs` call; over the limit, the seconds until the oldest call leaves the window."""
+        now = self.clock()
+        with self._lock:
+            while self._logs_calls and now - self._logs_calls[0] >= self.logs_rate_window:
+                self._logs_calls.popleft()
+            if len(self._logs_calls) >= self.logs_rate_limit:
+                return max(0.0, self._logs_calls[0] + self.logs_rate_window - now)
+            self._logs_calls.append(now)
+        return None
+
+    def ledger_page(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        with self._lock:
+            issued = set(self._issued_cursors)
+        parsed = billing.parse_ledger_query(query, issued)
+        answer, cursor = billing.page_ledger(self.ledger_entries(), parsed)
+        if cursor is not None:
+            with self._lock:
+                self._issued_cursors.add(cursor)
+        return answer
+
     def create(self, body: dict[str, Any], spec: ModelSpec, client_request_id: str | None = None) -> Generation:
         gen_id = f"{uuid.uuid4()}:{spec.model_id}"
-        credits = CREDITS.get(body.get("resolution", "720p"), 840_000) * (2 if body.get("duration") == 8 else 1)
-        if body.get("lip_sync_tts_content"):
-            credits += 210_000
+        credits = self.price_credits(body)
         with self._lock:
             fail = None
             if self.fail_generations > 0:
@@ -281,6 +491,8 @@ class Simulator:
             "fail_message": gen.fail_message,
             "charged": gen.charged,
             "client_request_id": gen.client_request_id,
+            "charged_at": gen.charged_at,
+            "request_id": gen.request_id,
         }
         try:
             self.state.save(record)
@@ -302,6 +514,8 @@ class Simulator:
                     record.get("fail_message"),
                     charged=bool(record.get("charged")),
                     client_request_id=record.get("client_request_id"),
+                    charged_at=None if record.get("charged_at") is None else float(record["charged_at"]),
+                    request_id=str(record.get("request_id") or uuid.uuid4()),
                 )
                 if gen.fail_message is None:
                     gen.render = self._render(gen.body)
@@ -309,6 +523,8 @@ class Simulator:
                 log.warning("the demo simulator skipped a damaged generation record: %s", exc)
                 continue
             self.generations[gen.id] = gen
+            if gen.charged:  # the balance is not stored: it is the starting balance less the charges
+                self.balance_usd -= billing.usd_of(gen.credits)
 
     def _render(self, body: dict[str, Any]) -> Future[Path]:
         spec = RenderSpec(
@@ -356,9 +572,11 @@ class Simulator:
         answer["status"] = "generating"
         if elapsed < gen.queue_seconds + gen.generate_seconds:
             return answer
+        free = {"usage": {"credits_used": 0, "usd_spent": 0}}  # the docs: failed generations are not charged
         if gen.fail_message:
             answer["status"] = "error"
             answer["error"] = {"name": "GenerationError", "message": gen.fail_message}
+            answer["meta"] = free
             return answer
         assert gen.render is not None
         if not gen.render.done():
@@ -366,11 +584,13 @@ class Simulator:
         if gen.render.exception() is not None:
             answer["status"] = "error"
             answer["error"] = {"name": "RenderError", "message": f"Simulator render failed: {gen.render.exception()}"}
+            answer["meta"] = free
             return answer
         path = gen.render.result()
         with self._lock:
             if not gen.charged:
                 gen.charged = True
+                gen.charged_at = self.clock()
                 self.balance_usd -= gen.credits / CREDITS_PER_USD
                 self._remember(gen)
         answer.update(
@@ -381,16 +601,20 @@ class Simulator:
                 "file_name": path.name,
                 "file_size": path.stat().st_size,
             },
-            meta={"usage": {"credits_used": gen.credits}},
+            meta={"usage": {"credits_used": gen.credits, "usd_spent": billing.usd_of(gen.credits)}},
         )
         return answer
 
 
-def _error_body(status: int, message: str, path: str) -> dict[str, Any]:
+def _cost_headers(credits: int) -> dict[str, str]:
+    return {"x-aimlapi-credits-used": str(credits), "x-aimlapi-usd-spent": billing.money(billing.usd_of(credits))}
+
+
+def _error_body(status: int, message: str, path: str, request_id: str | None = None) -> dict[str, Any]:
     return {
         "message": message,
         "path": path,
-        "requestId": str(uuid.uuid4()),
+        "requestId": request_id or str(uuid.uuid4()),
         "statusCode": status,
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
@@ -417,8 +641,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, _error_body(status, message, urlsplit(self.path).path), headers)
+    def _error(
+        self, status: int, message: str, headers: dict[str, str] | None = None, request_id: str | None = None
+    ) -> None:
+        self._send_json(status, _error_body(status, message, urlsplit(self.path).path, request_id), headers)
+
+    def _refuse_create(self, status: int, message: str, body: Any, client_request_id: str | None) -> None:
+        """Answer a create with an error after the key was read: the usage logs list it as a failed request."""
+        model = body.get("model") if isinstance(body, dict) else None
+        request_id = self.sim.refuse(model if isinstance(model, str) else "", client_request_id)
+        self._error(status, message, request_id=request_id)
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -475,7 +707,9 @@ class _Handler(BaseHTTPRequestHandler):
             return "billing"
         if path.startswith(FILES_PREFIX):
             return "download"
-        return "other"
+        return {MODELS_PATH: "models", METRICS_PATH: "metrics", LOGS_PATH: "logs", LEDGER_PATH: "ledger"}.get(
+            path, "other"
+        )
 
     def _apply_fault(self, endpoint: Endpoint) -> Fault | None:
         """Handle a fault that replaces the answer; return one that the endpoint must handle itself."""
@@ -561,31 +795,32 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self._error(413, "Request entity too large")
             return
+        client_request_id = self.headers.get("X-Client-Request-Id")
+        if client_request_id is not None and not CLIENT_REQUEST_ID.fullmatch(client_request_id):
+            client_request_id = None  # like the API: an invalid id is silently dropped, the request still runs
         try:
             body = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            self._error(400, f"Body validation error! Invalid JSON: {exc}")
+            self._refuse_create(400, f"Body validation error! Invalid JSON: {exc}", None, client_request_id)
             return
         spec = MODELS.get(str(body.get("model"))) if isinstance(body, dict) else None
         problems = self.sim.validate(body, spec)
         if problems:
-            self._error(400, "Body validation error! " + "; ".join(problems))
+            self._refuse_create(400, "Body validation error! " + "; ".join(problems), body, client_request_id)
             return
         assert spec is not None
         if self.sim.balance_usd <= 0:
-            self._error(403, "Insufficient credits. Top up your balance to continue.")
+            self._refuse_create(403, "Insufficient credits. Top up your balance to continue.", body, client_request_id)
             return
-        client_request_id = self.headers.get("X-Client-Request-Id")
-        if client_request_id is not None and not CLIENT_REQUEST_ID.fullmatch(client_request_id):
-            client_request_id = None  # like the API: an invalid id is silently dropped, the request still runs
         gen = self.sim.create(body, spec, client_request_id)
         if fault is not None and fault.kind == "drop_after_accept":
             self._drop()
             return
-        echo = {"x-inference-id": gen.id}
+        echo = {"x-inference-id": gen.id, **_cost_headers(gen.credits)}
         if client_request_id:
             echo["x-client-request-id"] = client_request_id
-        self._send_json(201, {"id": gen.id, "status": "queued", "meta": {"usage": {"credits_used": gen.credits}}}, echo)
+        usage = {"credits_used": gen.credits, "usd_spent": billing.usd_of(gen.credits)}
+        self._send_json(201, {"id": gen.id, "status": "queued", "meta": {"usage": usage}}, echo)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -602,10 +837,24 @@ class _Handler(BaseHTTPRequestHandler):
         if endpoint == "other":
             self._error(404, f"Cannot GET {parts.path}")
             return
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if endpoint == "models":
+            self._serve_models(query)
+            return
+        if endpoint == "metrics":
+            unknown = sorted(set(query) - {"aliases"})
+            if unknown:
+                self._error(400, f"Unknown query parameter(s): {', '.join(unknown)}")
+                return
+            self._send_json(200, self.sim.metrics(query.get("aliases", [])))
+            return
         if not self._authorised():
             return
         if endpoint == "billing":
             self._send_json(200, {"current_balance": round(self.sim.balance_usd, 4), "currency": "USD"})
+            return
+        if endpoint in ("logs", "ledger"):
+            self._serve_books(endpoint, query)
             return
         ids = parse_qs(parts.query).get("generation_id") or []
         if not ids or not ids[0]:
@@ -616,13 +865,43 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"Generation {ids[0]} not found")
             return
         answer = self.sim.status_of(gen)
+        usage = (answer.get("meta") or {}).get("usage") or {}
+        cost = _cost_headers(int(usage["credits_used"])) if "credits_used" in usage else None
         if fault is not None and fault.kind == "rewrite":
             for key, value in fault.patch.items():
                 if isinstance(value, dict) and isinstance(answer.get(key), dict):
                     answer[key] = {**answer[key], **value}
                 else:
                     answer[key] = value
-        self._send_json(200, answer)
+        self._send_json(200, answer, cost)
+
+    def _serve_models(self, query: dict[str, list[str]]) -> None:
+        """The public catalogue with an ETag over the body: a matching If-None-Match gets an empty 304."""
+        payload = json.dumps(billing.models_answer(self.sim.catalogue, query)).encode()
+        etag = billing.etag_of(payload)
+        if billing.etag_matches(self.headers.get("If-None-Match"), etag):
+            self.sim.note_not_modified()
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self._send_raw(200, payload, "application/json", {"ETag": etag})
+
+    def _serve_books(self, endpoint: Endpoint, query: dict[str, list[str]]) -> None:
+        """`/v2/logs` (rate limited, offset pages) and `/v2/billing/transactions` (cursor pages)."""
+        try:
+            if endpoint == "logs":
+                wait = self.sim.logs_rate_limited()
+                if wait is not None:
+                    self._error(429, "Too many requests, please slow down.", {"Retry-After": str(math.ceil(wait) or 1)})
+                    return
+                parsed = billing.parse_logs_query(query, self.sim.wall(self.sim.clock()))
+                rows = [r for t, r in self.sim.log_rows() if parsed.start <= t <= parsed.end]
+                self._send_json(200, billing.page_logs(rows, parsed))
+            else:
+                self._send_json(200, self.sim.ledger_page(query))
+        except QueryError as exc:
+            self._error(400, f"Query validation error! {exc}")
 
     def _serve_file(self, name: str, fault: Fault | None) -> None:
         if "/" in name or name.startswith(".") or not name.endswith(".mp4"):
