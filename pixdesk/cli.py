@@ -25,6 +25,8 @@ from pixdesk.jobs.library import export_clip, suggested_name
 from pixdesk.jobs.models import Job, JobState
 from pixdesk.jobs.services import OnRefused
 
+# A CLI run looks for a lost create in the usage logs at most this long; `resume` (or the window) goes on.
+LOOKUP_WAIT = 120.0
 EXIT_INPUT, EXIT_REFUSED, EXIT_NETWORK = (EXIT_CODES[k] for k in (ErrorKind.INPUT, ErrorKind.API, ErrorKind.NETWORK))
 
 
@@ -56,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
     gen.add_argument("--json", action="store_true", help="print a JSON summary instead of the path")
     gen.add_argument(
+        "--lookup-wait",
+        type=float,
+        default=LOOKUP_WAIT,
+        metavar="S",
+        help="when a create's answer is lost, look for it in the usage logs this long (default 120 s), then exit 4",
+    )
+    gen.add_argument(
         "--max-usd",
         type=float,
         metavar="X",
@@ -80,10 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--json", action="store_true")
     jobs.add_argument("--limit", type=int, default=50)
 
-    sub.add_parser("resume", help="finish unfinished jobs headless")
+    resume = sub.add_parser("resume", help="finish unfinished jobs headless (and look up unknown ones)")
+    resume.add_argument("--lookup-wait", type=float, default=LOOKUP_WAIT, metavar="S")
+
+    resend = sub.add_parser("resend", help="send again a job the usage logs show was never created")
+    resend.add_argument("job", help="its id (`pixdesk jobs` shows it), or its client request id")
+    resend.add_argument("--out", help="where to write the MP4")
+    resend.add_argument("--json", action="store_true")
 
     spend = sub.add_parser("spend", help="what live jobs cost: today, this month, and per job")
     spend.add_argument("--json", action="store_true")
+    spend.add_argument("--offline", action="store_true", help="do not ask the ledger for charges not confirmed yet")
     return parser
 
 
@@ -112,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_resume(args)
     if args.command == "spend":
         return cmd_spend(args)
+    if args.command == "resend":
+        return cmd_resend(args)
     if args.command == "price":
         return cmd_price(args)
     parser.print_help()
@@ -194,7 +212,11 @@ class StatusLine:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    request = _request_from(args)
+    return _run_generate(_request_from(args), args)
+
+
+def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
+    """One job from checking the input to the clip at --out (`generate`, and `resend` of a job not created)."""
     if not is_web_url(request.image):
         try:
             inspect_image(request.image)
@@ -225,7 +247,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             return _fail(refusal, EXIT_INPUT)
     try:
         started = time.monotonic()
-        job = asyncio.run(_generate(runtime, request))
+        job = asyncio.run(_generate(runtime, request, args.lookup_wait))
         seconds = time.monotonic() - started
     finally:
         runtime.close()
@@ -261,9 +283,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return code
 
 
-async def _generate(runtime: Any, request: GenerationRequest) -> Job:
+async def _generate(runtime: Any, request: GenerationRequest, lookup_wait: float = LOOKUP_WAIT) -> Job:
     # A refused key or empty account ends the run at once with the reason (exit 3), never a wait.
-    engine = runtime.make_engine(on_refused=OnRefused.FAIL)
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait)
     status = StatusLine(sys.stderr)
     # Only this job's status: jobs resumed from an earlier run finish (or wait) quietly.
     engine.job_listeners.append(lambda j: status.show(j) if j.request is request else None)
@@ -375,12 +397,37 @@ def cmd_price(args: argparse.Namespace) -> int:
     return EXIT_OK if quote is not None else EXIT_NETWORK
 
 
+def _confirm_charges(demo: bool) -> None:
+    """Ask the ledger about finished jobs whose charge has not been confirmed yet (one pass, best effort)."""
+    from pixdesk.runtime import Runtime
+
+    runtime = Runtime(load_settings(), demo=demo)
+    if runtime.demo:  # demo jobs cost nothing: no ledger to ask
+        runtime.close()
+        return
+
+    async def once() -> None:
+        engine = runtime.make_engine(ledger_interval=None)
+        try:
+            await engine.load_history()
+            await engine.reconcile_charges()
+        finally:
+            await engine.close()
+
+    try:
+        asyncio.run(once())
+    finally:
+        runtime.close()
+
+
 def cmd_spend(args: argparse.Namespace) -> int:
     """Today's and this month's live spend from the job database (demo jobs never count)."""
     from pixdesk.config import database_path
     from pixdesk.jobs.spend import CostSource, cost_of, is_demo, spend_of, start_of_day, start_of_month
     from pixdesk.jobs.store import JobStore
 
+    if not args.offline:
+        _confirm_charges(demo=args.demo)
     store = JobStore(database_path())
     if store.recovery_notice:
         print(f"pixdesk: {store.recovery_notice}", file=sys.stderr)
@@ -423,13 +470,36 @@ def cmd_spend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_resend(args: argparse.Namespace) -> int:
+    """Send again, as a new job, one the usage logs show was never created: the person's explicit choice."""
+    from pixdesk.config import database_path
+    from pixdesk.jobs.store import JobStore
+
+    store = JobStore(database_path())
+    try:
+        matches = [j for j in store.all() if args.job in (j.id, j.server_id, j.client_request_id)]
+    finally:
+        store.close()
+    if not matches:
+        return _fail(f"no job {args.job!r} (see `pixdesk jobs`)", EXIT_INPUT)
+    old = matches[0]
+    if old.state is not JobState.NOT_CREATED:
+        why = {
+            JobState.UNKNOWN: "PixDesk does not know yet whether it was created (`pixdesk resume` keeps looking)",
+        }.get(old.state, f"it is {old.state.value}, not 'not created'")
+        return _fail(f"not resent: {why}. Use `generate` to make a new job on purpose.", EXIT_INPUT)
+    options = argparse.Namespace(**vars(args))
+    options.sub_demo, options.max_usd, options.lookup_wait = old.backend == "demo", None, LOOKUP_WAIT
+    return _run_generate(old.request, options)
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     from pixdesk.runtime import Runtime
 
     runtime = Runtime(load_settings(), demo=args.demo)
     _report_store(runtime)
     try:
-        jobs = asyncio.run(_resume(runtime))
+        jobs = asyncio.run(_resume(runtime, args.lookup_wait))
     finally:
         runtime.close()
     if not jobs:
@@ -444,8 +514,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return worst
 
 
-async def _resume(runtime: Any) -> list[Job]:
-    engine = runtime.make_engine(on_refused=OnRefused.FAIL)
+async def _resume(runtime: Any, lookup_wait: float = LOOKUP_WAIT) -> list[Job]:
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait)
     status = StatusLine(sys.stderr)
     engine.job_listeners.append(status.show)
     try:

@@ -159,13 +159,63 @@ def test_failed_generation_exits_3(live: Simulator, tmp_path: Path, capsys: pyte
     assert code == 3 and "moderation" in capsys.readouterr().err
 
 
-def test_unknown_outcome_exits_4_and_says_so(live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_a_lost_answer_is_found_in_the_logs_and_the_clip_arrives(
+    live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    live.logs_lag_seconds = 0.5
     live.inject("drop_after_accept", "create")
     code = main(["generate", str(SAMPLES / "portrait.png"), "--prompt", "x", "--out", str(tmp_path / "a.mp4")])
-    assert code == 4
+    assert code == 0 and (tmp_path / "a.mp4").stat().st_size > 1000
+    assert live.create_requests == 1 and len(live.generations) == 1
+
+
+def test_unknown_outcome_exits_4_after_the_lookup_wait_and_resume_keeps_looking(
+    live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    live.logs_lag_seconds = 3.0  # the logs are slower than this run is willing to wait
+    live.inject("drop_after_accept", "create")
+    args = ["generate", str(SAMPLES / "portrait.png"), "--prompt", "x", "--out", str(tmp_path / "a.mp4")]
+    assert main([*args, "--lookup-wait", "0.5"]) == 4
     err = capsys.readouterr().err
     assert "unknown" in err and "dashboard" in err
     assert live.create_requests == 1
+    assert main(["resend", _only_job_id(capsys)]) == 2  # unknown is not "not created": never resent
+    assert "does not know yet" in capsys.readouterr().err and live.create_requests == 1
+    assert main(["resume"]) == 0  # the logs have caught up meanwhile: found, watched, downloaded
+    assert "completed" in capsys.readouterr().out
+    assert live.create_requests == 1 and len(live.generations) == 1
+
+
+def test_resend_sends_a_job_the_logs_show_was_never_created(
+    live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    live.inject("status", "create", status=500)  # no answer we can trust, and no trace in the logs
+    args = ["generate", str(SAMPLES / "portrait.png"), "--prompt", "x", "--out", str(tmp_path / "a.mp4")]
+    assert main([*args, "--lookup-wait", "0.3"]) == 4
+    job_id = _only_job_id(capsys)
+    from pixdesk.config import database_path
+    from pixdesk.jobs.models import JobState
+    from pixdesk.jobs.store import JobStore
+
+    store = JobStore(database_path())  # the logs' patience has run out for it (as a later `resume` finds)
+    stale = store.get(job_id)
+    assert stale is not None and stale.state is JobState.UNKNOWN
+    stale.submitted_at = (stale.submitted_at or 0) - 3600
+    stale.version += 1
+    assert store.save(stale)
+    store.close()
+    assert main(["resume", "--lookup-wait", "5"]) == 4
+    assert "not created" in capsys.readouterr().out and live.create_requests == 1
+    out = tmp_path / "again.mp4"
+    assert main(["resend", job_id, "--out", str(out)]) == 0  # the person's explicit choice
+    assert out.stat().st_size > 1000 and live.create_requests == 2
+
+
+def _only_job_id(capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(["jobs", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    return str(row["local_id"])
 
 
 def test_jobs_lists_what_ran_and_resume_finishes_nothing_twice(

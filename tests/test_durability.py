@@ -74,9 +74,11 @@ def test_sigkill_after_acceptance_then_restart_gives_one_generation_and_the_vide
     assert json.loads(Path(done.file_path or "").with_suffix(".json").read_text())["generation_id"] == job.server_id
 
 
-def test_sigkill_while_the_create_is_unanswered_makes_it_unknown_not_resent(
+def test_sigkill_while_the_create_is_unanswered_is_found_in_the_logs_not_resent(
     live_env: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
+    """Killed while the create was unanswered: the next run does not know whether it was created, never sends
+    it again, finds it in the usage logs by our client request id, and finishes it."""
     sim = live_env
     sim.inject("hang", "create", seconds=5)
     proc = start_cli(["generate", str(SAMPLES / "portrait.png"), "--prompt", "In doubt", "--out", str(tmp_path)], sim)
@@ -86,9 +88,12 @@ def test_sigkill_while_the_create_is_unanswered_makes_it_unknown_not_resent(
         proc.wait(10)
     finally:
         proc.kill()
-    assert main(["resume"]) == 4
+    assert main(["resume"]) == 0
+    assert "completed" in capsys.readouterr().out
     (job,) = stored_jobs()
-    assert job.state is JobState.UNKNOWN and "dashboard" in (job.error or "")
+    (generation,) = sim.generations.values()
+    assert job.state is JobState.COMPLETED and job.server_id == generation.id
+    assert generation.client_request_id == job.client_request_id
     assert sim.create_requests == 1
 
 

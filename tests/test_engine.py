@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from pathlib import Path
 
 import av
@@ -97,18 +98,34 @@ def test_create_503_with_retry_after_is_retried(sim: Simulator, tmp_path: Path, 
     assert job.state is JobState.COMPLETED and sim.create_requests == 2 and len(sim.generations) == 1
 
 
-def test_create_without_an_answer_is_never_resent(sim: Simulator, tmp_path: Path, png: Path):
+def test_a_create_whose_answer_was_lost_is_found_in_the_logs_and_finished_with_one_create(
+    sim: Simulator, tmp_path: Path, png: Path
+):
+    """The server accepted it but the answer never came: the usage logs (rows a little late) give the
+    generation id through our X-Client-Request-Id, and the job is watched and downloaded from there."""
+    sim.logs_lag_seconds = 1.0
     sim.inject("drop_after_accept", "create")
-    job = _run_one(sim, tmp_path, png)
-    assert job.state is JobState.UNKNOWN
-    assert "dashboard" in (job.error or "")
-    assert sim.create_requests == 1 and len(sim.generations) == 1
+    seen: list[JobState] = []
+    job = run_one_job(sim, tmp_path, request(png), on_job=lambda j: seen.append(j.state))
+    assert JobState.UNKNOWN in seen and job.state is JobState.COMPLETED
+    (generation,) = sim.generations.values()
+    assert job.server_id == generation.id and sim.create_requests == 1
+    assert Path(job.file_path or "").is_file()
 
 
-def test_create_500_is_unknown_not_resent(sim: Simulator, tmp_path: Path, png: Path):
+def test_a_create_the_logs_never_show_is_not_created_only_after_the_wait(sim: Simulator, tmp_path: Path, png: Path):
+    """A 500 without a trace in the logs: `unknown` until the logs have had their time, then `not created`
+    (safe to send again, by the person's choice) — never resent by us."""
     sim.inject("status", "create", status=500)
-    job = _run_one(sim, tmp_path, png)
-    assert job.state is JobState.UNKNOWN and sim.create_requests == 1
+    seen: list[tuple[JobState, float]] = []
+    job = run_one_job(
+        sim, tmp_path, request(png), on_job=lambda j: seen.append((j.state, time.monotonic())), logs_patience=1.5
+    )
+    assert job.state is JobState.NOT_CREATED and "Safe to send again" in (job.error or "")
+    unknown_at = next(t for s, t in seen if s is JobState.UNKNOWN)
+    not_created_at = next(t for s, t in seen if s is JobState.NOT_CREATED)
+    assert not_created_at - unknown_at >= 1.0  # not before the logs could have caught up
+    assert sim.create_requests == 1 and not sim.generations
 
 
 def test_validation_error_fails_the_job_with_the_servers_message(sim: Simulator, tmp_path: Path, png: Path):
@@ -198,7 +215,7 @@ def test_resume_polls_downloads_and_marks_unknown(sim: Simulator, tmp_path: Path
     store.close()
 
     async def second_run() -> list[Job]:
-        engine = make_engine(sim, tmp_path)
+        engine = make_engine(sim, tmp_path, logs_patience=1.0)  # the logs have had their time
         try:
             await engine.resume_unfinished()
             await engine.wait_all()
@@ -208,7 +225,7 @@ def test_resume_polls_downloads_and_marks_unknown(sim: Simulator, tmp_path: Path
 
     done, doubtful = asyncio.run(second_run())
     assert done.state is JobState.COMPLETED and Path(done.file_path or "").exists()
-    assert doubtful.state is JobState.UNKNOWN
+    assert doubtful.state is JobState.NOT_CREATED  # never sent: the usage logs have no trace of it
     assert sim.create_requests == 1
     with av.open(done.file_path) as container:
         assert container.streams.video[0].height == 360

@@ -65,3 +65,25 @@ def test_spend_command_prints_today_month_and_jobs(capsys: pytest.CaptureFixture
     assert main(["spend"]) == 0
     out = capsys.readouterr().out
     assert "Today" in out and "$0.55" in out and "charged" in out
+
+
+def test_a_row_says_charged_only_once_the_ledger_agrees(
+    sim, tmp_path, png, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """The charge posts after completion: before the ledger has it the job is "awaiting ledger"; `pixdesk
+    spend` asks the ledger and then says "charged"."""
+    from tests.conftest import TEST_KEY
+
+    sim.ledger_lag_seconds = 3600.0  # not posted yet
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    assert main(["generate", str(png), "--prompt", "x", "--resolution", "360p", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["spend", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["jobs"]
+    assert row["source"] == "reported"
+    sim.ledger_lag_seconds = 0.0  # the charge has posted now
+    assert main(["spend", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (row,) = data["jobs"]
+    assert row["source"] == "charged" and row["usd"] > 0 and data["today"]["usd"] == pytest.approx(row["usd"])

@@ -12,16 +12,18 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from pathlib import Path
 
 from pixdesk.api.client import ApiClient
 from pixdesk.api.download import part_path
-from pixdesk.api.errors import ErrorKind
+from pixdesk.api.errors import ErrorKind, PixDeskError
 from pixdesk.api.request import GenerationRequest
 from pixdesk.api.text import clean_text
 from pixdesk.jobs import stages
+from pixdesk.jobs.ledger import jobs_awaiting_charge, reconcile
 from pixdesk.jobs.library import Library
-from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState
+from pixdesk.jobs.models import UNFINISHED, UNKNOWN_ADVICE, Failure, Job, JobState
 from pixdesk.jobs.prices import PriceBook
 from pixdesk.jobs.scheduler import Scheduler
 from pixdesk.jobs.services import JobListener, LostOwnership, NoticeListener, OnRefused, Services, StopJob
@@ -51,6 +53,9 @@ class JobEngine:
         backend: str | None = None,
         on_refused: OnRefused | str = OnRefused.PAUSE,
         prices: PriceBook | None = None,
+        logs_patience: float = 10 * 60.0,
+        resolve_wait: float | None = None,
+        ledger_interval: float | None = 60.0,
     ) -> None:
         clock = clock or RealClock()
         backend = backend or client.base_url
@@ -67,6 +72,8 @@ class JobEngine:
             clients={backend: client},
             backend=backend,
             workers=workers,
+            logs_patience=logs_patience,
+            resolve_wait=resolve_wait,
         )
         self.store = store
         self.library = library
@@ -75,6 +82,8 @@ class JobEngine:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._removed_jobs: dict[str, Job] = {}
         self._heartbeat: asyncio.Task[None] | None = None
+        self._ledger: asyncio.Task[None] | None = None
+        self.ledger_interval = ledger_interval
         self._closed = False
 
     # -- wiring ------------------------------------------------------------------------------------------
@@ -254,11 +263,12 @@ class JobEngine:
         jobs = await self.services.disk_call(self.store.all, limit)
         for job in jobs:
             self.jobs.setdefault(job.id, job)
+        self._watch_ledger()  # finished jobs from earlier runs may still wait for their charge
         return jobs
 
     async def resume_unfinished(self) -> list[Job]:
         """Pick up what a previous run left — only jobs no other live PixDesk process owns: poll, download,
-        or mark `unknown` what may have been sent."""
+        or look up in the usage logs what may have been sent."""
         resumed: list[Job] = []
         for job in await self.services.disk_call(self.store.claimable_unfinished):
             if job.id in self._tasks or job.id in self.services.removed:
@@ -268,7 +278,7 @@ class JobEngine:
             if not await self.services.disk_call(self.store.claim, job.id):
                 continue  # another process took it a moment ago
             fresh = await self.services.disk_call(self.store.get, job.id)
-            if fresh is None or (fresh.is_final and fresh.state is not JobState.STALLED):
+            if fresh is None or fresh.state not in UNFINISHED:
                 continue  # finished by another process between the list and the claim
             job = self.jobs[job.id] = fresh
             if job.state is JobState.SUBMITTING and job.server_id is None:
@@ -277,8 +287,6 @@ class JobEngine:
                     await self.services.move(job, JobState.UNKNOWN, failure=failure)
                 except LostOwnership:
                     continue
-                resumed.append(job)
-                continue
             if job.backend == DEMO_BACKEND and job.state is not JobState.COMPLETED:
                 job.video_url = None  # the simulator starts on a new port each time: ask it for the link again
             job.detail = None
@@ -292,6 +300,45 @@ class JobEngine:
         a live job whose base URL changed since is sent to the new one."""
         sendable = job.state is not JobState.SUBMITTING
         return sendable and DEMO_BACKEND in (job.backend, self.services.backend)
+
+    # -- what jobs really cost -----------------------------------------------------------------------------
+    async def reconcile_charges(self) -> int:
+        """One pass over the ledger: a finished live job says "charged $x" only once the ledger agrees (the
+        charge posts after completion, so "not yet" is not "never"). Returns how many were confirmed."""
+        waiting = jobs_awaiting_charge(list(self.jobs.values()), time.time())
+        confirmed = 0
+        for backend in {j.backend for j in waiting}:
+            client = self.services.clients.get(backend)
+            if client is None:
+                continue  # a server not in use now (live vs demo): checked when it is
+            group = [j for j in waiting if j.backend == backend]
+            try:
+                found = await self.services.http_call(reconcile, client, group, time.time())
+            except PixDeskError as exc:
+                log.info("ledger not reconciled now: %s", getattr(exc, "message", exc))
+                continue
+            for job in group:
+                if job.id in found and job.charged_usd is None:
+                    job.charged_usd = found[job.id]
+                    with contextlib.suppress(StopJob):
+                        await self.services.persist(job)
+                    self.services.emit(job)
+                    confirmed += 1
+        return confirmed
+
+    def _watch_ledger(self) -> None:
+        if self.ledger_interval is not None and self._ledger is None and not self._closed:
+            self._ledger = asyncio.get_running_loop().create_task(self._ledger_loop(), name="job-ledger")
+
+    async def _ledger_loop(self) -> None:
+        """While finished jobs wait for their charge, look at the ledger now and then."""
+        assert self.ledger_interval is not None
+        try:
+            while jobs_awaiting_charge(list(self.jobs.values()), time.time()):
+                await asyncio.sleep(self.ledger_interval)
+                await self.reconcile_charges()
+        finally:
+            self._ledger = None
 
     # -- waiting and closing ------------------------------------------------------------------------------
     async def wait(self, job_id: str) -> Job:
@@ -325,9 +372,10 @@ class JobEngine:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        for background in (self._heartbeat, self._ledger):
+            if background is not None:
+                background.cancel()
+                await asyncio.gather(background, return_exceptions=True)
         for job_id in unfinished:  # leave them to whoever starts next, at once
             await self.services.disk_call(self.store.release, job_id)
         await self.services.shutdown()
@@ -360,17 +408,24 @@ class JobEngine:
         svc = self.services
         holding_slot = False
         try:
-            if job.server_id is None:
+            if job.state is JobState.UNKNOWN and job.server_id is None:
+                await stages.resolve(svc, job)  # never resent: found in the usage logs, or known not created
+            elif job.server_id is None:
                 body = await stages.prepare(svc, job)
                 await svc.move(job, JobState.WAITING)
                 await self.scheduler.acquire_slot()
                 holding_slot = True
-                await stages.submit(svc, job, body)
+                try:
+                    await stages.submit(svc, job, body)
+                except stages.InDoubt:
+                    self.scheduler.release_slot()  # looking it up is no work at the server
+                    holding_slot = False
+                    await stages.resolve(svc, job)
                 if job.id in svc.cancel_requested or job.id in svc.removed:
                     raise asyncio.CancelledError
                 if svc.closing:
                     return  # the id is saved; the next start watches it
-            else:
+            if not holding_slot:
                 self.scheduler.take_slot()  # already at the server: watched at once
                 holding_slot = True
             if job.video_url is None or job.state is not JobState.DOWNLOADING:
@@ -378,8 +433,11 @@ class JobEngine:
             self.scheduler.release_slot()
             holding_slot = False
             await stages.download(svc, job)
+            self._watch_ledger()
         except asyncio.CancelledError:
-            if not svc.closing and not job.is_final and job.id not in svc.removed:
+            if job.state is JobState.UNKNOWN:
+                pass  # stopping the lookup changes nothing: it may still have been created
+            elif not svc.closing and not job.is_final and job.id not in svc.removed:
                 failure = Failure(STOPPED_WATCHING, ErrorKind.API) if job.server_id else None
                 with contextlib.suppress(StopJob):
                     await svc.move(job, JobState.CANCELLED, failure=failure)
@@ -406,3 +464,6 @@ class JobEngine:
             if holding_slot:
                 self.scheduler.release_slot()
             svc.cancel_requested.discard(job.id)
+            if job.state is JobState.UNKNOWN and not svc.closing:  # still in doubt: whoever starts next looks
+                with contextlib.suppress(Exception):
+                    await svc.disk_call(self.store.release, job.id)

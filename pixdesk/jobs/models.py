@@ -21,14 +21,19 @@ class JobState(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"  # polling stopped locally; the server may still finish it
-    UNKNOWN = "unknown"  # the create request may or may not have reached the server
+    UNKNOWN = "unknown"  # the create request may or may not have reached the server: looked up in the usage logs
+    NOT_CREATED = "not created"  # the usage logs show it never became a generation: safe to send again
     STALLED = "stalled"  # lost contact for too long; polled again at the next start or on Resume
 
 
 NEVER_SENT = frozenset({JobState.PREPARING, JobState.WAITING})
 AT_SERVER = frozenset({JobState.QUEUED, JobState.GENERATING, JobState.DOWNLOADING, JobState.STALLED})
-FINAL = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN, JobState.STALLED})
-UNFINISHED = frozenset(JobState) - {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN}
+FINAL = frozenset(
+    {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.UNKNOWN, JobState.STALLED, JobState.NOT_CREATED}
+)
+# Picked up again at a start: `unknown` too, whose create is looked up in the usage logs until it is found
+# (then watched like any job) or known not to have been created.
+UNFINISHED = frozenset(JobState) - {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.NOT_CREATED}
 
 UNKNOWN_ADVICE = (
     "The create request may or may not have reached the server. Check your AI/ML API dashboard "
@@ -117,8 +122,8 @@ class Job:
 
     def status_text(self, now: float | None = None) -> str:
         """The short word or phrase a badge shows."""
-        if self.detail and self.state not in FINAL:
-            return self.detail
+        if self.detail and (self.state not in FINAL or self.state is JobState.UNKNOWN):
+            return self.detail  # e.g. "retrying (2)", or an unknown job "looking it up in the usage logs…"
         if self.state is JobState.GENERATING and self.generating_since:
             seconds = int((now or time.time()) - self.generating_since)
             return f"generating {seconds // 60}:{seconds % 60:02d}"

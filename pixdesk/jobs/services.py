@@ -60,6 +60,10 @@ class Services:
     job_listeners: list[JobListener] = field(default_factory=list)
     notice_listeners: list[NoticeListener] = field(default_factory=list)
     closing: bool = False
+    # How long the usage logs may take to show a create (they come from an analytics pipeline, rows can be
+    # minutes late): only after this may a job whose answer was lost be called "not created".
+    logs_patience: float = 10 * 60.0
+    resolve_wait: float | None = None  # a CLI run looks for at most this long, then leaves it `unknown`
     cancel_requested: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)  # removed by the user: never saved or shown again
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pixdesk.api.client import ApiClient
 from pixdesk.api.download import download_video
 from pixdesk.api.errors import (
     ApiError,
@@ -34,6 +36,7 @@ from pixdesk.api.errors import (
 )
 from pixdesk.api.images import ImageRejected, prepare_image
 from pixdesk.api.responses import GenerationStatus, Outcome, check_video_url
+from pixdesk.api.usage import LogRow
 from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState, new_client_request_id
 from pixdesk.jobs.retry import Retrier, RetryBudgetSpent, backoff_delay
 from pixdesk.jobs.services import OnRefused, Services, StopJob, log
@@ -42,6 +45,7 @@ from pixdesk.jobs.timing import PollSchedule
 THUMBNAIL_SIDE = 128
 QUEUED_WORDS = frozenset({"queued", "waiting", "pending", "created", "submitted", "in_queue"})
 RESUMABLE = "PixDesk checks again at the next start (or choose Resume)."
+SAFE = "Safe to send again (Retry)."
 
 
 # -- shared rules -------------------------------------------------------------------------------------
@@ -88,15 +92,99 @@ async def refused(svc: Services, job: Job, exc: ApiError) -> None:
     svc.show_detail(job, None)
 
 
+class InDoubt(StopJob):
+    """The create may or may not have reached the server: the job is `unknown` and is looked up next."""
+
+
 async def unknown(svc: Services, job: Job, exc: PixDeskError) -> None:
-    """The create may or may not have reached the server: never resent by us, the user decides."""
+    """The create may or may not have reached the server: never resent by us. The usage logs will tell."""
     failure = Failure.of(exc)
     await svc.move(
         job,
         JobState.UNKNOWN,
         failure=Failure(f"{failure.message} {UNKNOWN_ADVICE}", ErrorKind.NETWORK, failure.status, failure.request_id),
     )
-    raise StopJob
+    raise InDoubt
+
+
+# -- resolve: what became of a create whose answer was lost ------------------------------------------------
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def find_in_logs(client: ApiClient, job: Job, now: float, max_pages: int = 20) -> LogRow | None:
+    """Our create's row in `GET /v2/logs`, found by the X-Client-Request-Id we sent (blocking)."""
+    assert job.client_request_id is not None
+    sent = job.submitted_at or job.created_at
+    offset = 0
+    for _ in range(max_pages):  # bounded: a hostile server cannot keep us paging
+        page = client.logs(
+            start=_iso(sent - 120), end=_iso(now + 60), model=job.request.model, limit=100, offset=offset
+        )
+        row = page.find_client_request(job.client_request_id)
+        if row is not None or not page.pagination.has_more or not page.rows:
+            return row
+        offset += len(page.rows) + page.skipped
+    return None
+
+
+async def resolve(svc: Services, job: Job) -> None:
+    """Look the job up in the usage logs. Found with a generation id: it is watched from there (returns, no
+    second create). Found refused, or absent once the logs have had `logs_patience` seconds to catch up: `not
+    created`, safe to send again — by the person's explicit choice. Until then it stays `unknown`."""
+    if job.client_request_id is None:
+        raise StopJob  # saved by a PixDesk that sent no client request id: only the dashboard can tell
+    client = svc.client_for(job)
+    sent = job.submitted_at or job.created_at
+    patience_left = max(0.0, svc.logs_patience - (time.time() - sent))
+    give_up_at = svc.clock.now() + patience_left
+    wait_until = svc.clock.now() + svc.resolve_wait if svc.resolve_wait is not None else None
+    retrier = Retrier(svc.retry_policy, svc.clock, svc.rng)
+    delay = min(5.0, svc.poll_policy.first)
+    while True:
+        svc.show_detail(job, "looking it up in the usage logs…")
+        try:
+            row = await svc.http_call(find_in_logs, client, job, time.time())
+        except PixDeskError as exc:
+            if isinstance(exc, ApiError) and is_refusal(exc):
+                if svc.on_refused is OnRefused.FAIL:
+                    svc.show_detail(job, None)
+                    raise StopJob from None
+                await refused(svc, job, exc)
+                continue
+            if not is_transient(exc):
+                raise
+            retrier.failures += 1
+            delay = backoff_delay(svc.retry_policy, retrier.failures, svc.rng, getattr(exc, "retry_after", None))
+            row = None
+        else:
+            retrier.succeeded()
+        if row is not None and row.inference_id:
+            job.server_id = row.inference_id
+            job.server_status = "queued"
+            job.clear_failure()
+            await svc.move(job, JobState.QUEUED)
+            return
+        if row is not None:  # listed as failed, with no generation: the server refused it
+            reason = f"The server refused this request (request {row.request_id or 'id unknown'})"
+            await svc.move(
+                job, JobState.NOT_CREATED, failure=Failure(f"{reason}: nothing was created or charged. {SAFE}")
+            )
+            raise StopJob
+        if svc.clock.now() >= give_up_at:
+            minutes = max(1, round(svc.logs_patience / 60))
+            message = f"Not created: the usage logs show no trace of it {minutes} minutes after it was sent. {SAFE}"
+            await svc.move(job, JobState.NOT_CREATED, failure=Failure(message, ErrorKind.NETWORK))
+            raise StopJob
+        if wait_until is not None and svc.clock.now() >= wait_until:
+            svc.show_detail(job, None)
+            raise StopJob  # the CLI's turn is over; `resume` (or the window) keeps looking
+        pause = delay
+        for deadline in (give_up_at, wait_until):
+            if deadline is not None:
+                pause = min(pause, max(0.0, deadline - svc.clock.now()))
+        await svc.clock.sleep(pause)  # one more look right at a deadline before giving up
+        delay = min(delay * 1.5, 30.0)
 
 
 # -- prepare ------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ ACTIONS: dict[JobState, frozenset[Action]] = {
     S.FAILED: _ALWAYS | {Action.RETRY},
     S.CANCELLED: _ALWAYS | {Action.RETRY, Action.RESUME},
     S.UNKNOWN: _ALWAYS | {Action.RETRY},
+    S.NOT_CREATED: _ALWAYS | {Action.RETRY},  # the logs say it was never created: sending again is safe
     S.STALLED: _ALWAYS | {Action.RESUME, Action.CANCEL},
 }
 
@@ -47,7 +48,7 @@ _WORKING = {S.QUEUED, S.GENERATING, S.DOWNLOADING}
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.PREPARING: frozenset({S.WAITING, S.FAILED, S.CANCELLED, S.STALLED}),
     S.WAITING: frozenset({S.PREPARING, S.SUBMITTING, S.FAILED, S.CANCELLED, S.STALLED}),
-    S.SUBMITTING: frozenset({S.WAITING, S.QUEUED, S.UNKNOWN, S.FAILED, S.CANCELLED, S.STALLED}),
+    S.SUBMITTING: frozenset({S.WAITING, S.QUEUED, S.UNKNOWN, S.FAILED, S.CANCELLED, S.STALLED, S.NOT_CREATED}),
     S.QUEUED: frozenset({*_WORKING, S.FAILED, S.CANCELLED, S.STALLED}),
     S.GENERATING: frozenset({*_WORKING, S.FAILED, S.CANCELLED, S.STALLED}),
     S.DOWNLOADING: frozenset({*_WORKING, S.COMPLETED, S.FAILED, S.CANCELLED, S.STALLED}),
@@ -56,7 +57,9 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.CANCELLED: frozenset({*_WORKING}),  # Resume: watch a job the server may still be finishing
     S.COMPLETED: frozenset(),
     S.FAILED: frozenset(),
-    S.UNKNOWN: frozenset(),
+    # Found in the usage logs (watched from there), or known never to have been created.
+    S.UNKNOWN: frozenset({S.QUEUED, S.GENERATING, S.NOT_CREATED}),
+    S.NOT_CREATED: frozenset(),
 }
 
 

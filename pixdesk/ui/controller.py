@@ -15,8 +15,9 @@ from PySide6.QtCore import QObject, QStandardPaths, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
+from pixdesk.api.pricing import Estimate
 from pixdesk.api.request import GenerationRequest, ValidationError
-from pixdesk.config import data_dir
+from pixdesk.config import Settings, data_dir
 from pixdesk.jobs.library import export_clip, suggested_name
 from pixdesk.jobs.models import Job
 from pixdesk.jobs.states import Action, allowed_actions, needs_confirmation, offers_file_deletion
@@ -64,6 +65,57 @@ class Prompter:
 
     def warn(self, title: str, text: str) -> None:
         QMessageBox.warning(self.parent, title, text)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the spending guard says about a submission: "send", "ask" (title, text) or "block" (text)."""
+
+    kind: str
+    title: str = ""
+    text: str = ""
+
+
+SEND = Verdict("send")
+
+
+def spending_verdict(
+    settings: Settings, *, demo: bool, quote: Estimate | None, today_usd: float, count: int = 1
+) -> Verdict:
+    """The guard's rule, kept pure so it reads in one place. Demo costs nothing, so it never asks or blocks.
+    The daily budget blocks before any question (a job over budget is not sent even if you would say yes);
+    an unknown price cannot be checked against the budget, so it is asked about unless the budget is spent."""
+    if demo or not settings.spending_guard:
+        return SEND
+    budget = settings.daily_budget_usd
+    jobs = f"{count} jobs" if count != 1 else "this job"
+    if quote is None:
+        if today_usd >= budget:
+            return Verdict(
+                "block",
+                text=f"Not sent: today's spend ${today_usd:,.2f} has reached your daily budget of ${budget:,.2f} "
+                "(Settings → Spending guard).",
+            )
+        return Verdict(
+            "ask",
+            "Price unknown — send anyway?",
+            f"PixDesk does not know what {jobs} will cost: no price list could be fetched and none is cached, or "
+            "the model's price varies. It will be charged to your AI/ML API account.\n\nSend anyway?",
+        )
+    if today_usd + quote.usd > budget:
+        return Verdict(
+            "block",
+            text=f"Not sent: today's spend ${today_usd:,.2f} plus ≈ ${quote.usd:,.2f} for {jobs} would exceed "
+            f"your daily budget of ${budget:,.2f} (Settings → Spending guard).",
+        )
+    if quote.usd > settings.confirm_over_usd:
+        return Verdict(
+            "ask",
+            f"Send {jobs} for ≈ ${quote.usd:,.2f}?",
+            f"{jobs.capitalize()} is estimated at ${quote.usd:,.2f}, over the ${settings.confirm_over_usd:,.2f} you "
+            "asked to confirm (Settings → Spending guard).\n\nSend it?",
+        )
+    return SEND
 
 
 @dataclass
@@ -120,18 +172,47 @@ class JobController(QObject):
         handlers[action](job)
 
     # -- generating ----------------------------------------------------------------------------------------
-    def generate(self, request: GenerationRequest) -> bool:
-        """Queue a job. A second click within a second on an unchanged form is the same wish, not a second
-        paid job: it only says "Added to queue" again. Returns whether a job was queued."""
+    def generate(self, request: GenerationRequest, count: int = 1) -> None:
+        """Queue a job, past the spending guard. A second click within a second on an unchanged form is the
+        same wish, not a second paid job: it only says "Added to queue" again. While the price list is still
+        being fetched the decision waits for it, so "price unknown" is never asked merely because it is early."""
         now = time.monotonic()
         last = self._last_generate
-        self.window.inputs.show_added()
         if last is not None and last[0] == request and now - last[1] < DOUBLE_CLICK_SECONDS:
             # Measured from the latest click, not the first: six clicks a quarter second apart are one wish.
             self._last_generate = (request, now)
-            return False
+            self.window.inputs.show_added()
+            return
         self._last_generate = (request, now)
+        self.window.after_prices(lambda: self._guarded_submit(request, count))
+
+    def _guarded_submit(self, request: GenerationRequest, count: int = 1) -> bool:
+        """Ask or refuse as the spending guard says, then queue. Returns whether the job was queued."""
+        if not self.passes_guard(request, count):
+            self._last_generate = None  # the next click is a fresh decision, not a duplicate
+            return False
+        self.window.inputs.clear_guard_message()
+        self.window.inputs.show_added()
         spawn(self._submit(request))
+        return True
+
+    def passes_guard(self, request: GenerationRequest, count: int = 1) -> bool:
+        """Whether a submission may go: blocked ones say why next to Generate and in the status bar."""
+        window = self.window
+        verdict = spending_verdict(
+            window.settings,
+            demo=window.runtime.demo,
+            quote=window.quote(request, count),
+            today_usd=window.today_committed_usd(),
+            count=count,
+        )
+        if verdict.kind == "block":
+            window.inputs.show_guard_message(verdict.text)
+            self.status.emit(verdict.text, 15000)
+            return False
+        if verdict.kind == "ask" and not self.prompter.confirm(verdict.title, verdict.text, yes="Send"):
+            self.status.emit("Not sent.", 4000)
+            return False
         return True
 
     async def _submit(self, request: GenerationRequest) -> None:
@@ -162,7 +243,8 @@ class JobController(QObject):
             yes="Send again",
         ):
             return
-        spawn(self._submit(job.request))
+        if self.passes_guard(job.request):  # a retry is a new paid job: the same guard as Generate
+            spawn(self._submit(job.request))
 
     def resume(self, job: Job) -> None:
         spawn(self._resume(job))

@@ -7,6 +7,7 @@ problem is shown right under the field that caused it.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut, QStandardItemModel
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from pixdesk.api.catalogue import DEFAULT_MODEL, STYLE_LABELS, ModelSpec
+from pixdesk.api.pricing import CREDITS_PER_USD, Estimate
 from pixdesk.api.request import FieldError, GenerationRequest
 from pixdesk.ui import theme
 from pixdesk.ui.drop_zone import ImageDropZone
@@ -83,6 +85,24 @@ class _CountedText(QWidget):
         self.changed.emit()
 
 
+Quoter = Callable[[GenerationRequest, int], Estimate | None]
+"""What the window's price book says `count` jobs like this request cost (None: the price is unknown)."""
+
+
+def estimate_text(quote: Estimate | None, demo: bool = False) -> tuple[str, str]:
+    """(label, tooltip) for the estimate next to Generate: USD up front, credits in the tooltip."""
+    if quote is None:
+        return "price unknown", (
+            "No price is known for these settings: the price list could not be fetched and none is cached, "
+            "or this model's price varies per job."
+        )
+    origin = "live price" if quote.source == "live" else "cached price (could not refresh it)"
+    tip = f"≈ {quote.credits:,} credits ($1 = {CREDITS_PER_USD:,} credits) · {origin}"
+    if demo:
+        return f"≈ ${quote.usd:,.2f} (demo: free)", f"The simulator's price; demo jobs cost nothing.\n{tip}"
+    return f"≈ ${quote.usd:,.2f}", tip
+
+
 class InputsPanel(QWidget):
     generate_requested = Signal(object)  # GenerationRequest
     ready_changed = Signal(bool)
@@ -91,6 +111,11 @@ class InputsPanel(QWidget):
         super().__init__(parent)
         self.spec = spec
         self._errors: dict[str, QLabel] = {}
+        # The price book lives in the window (it follows the backend); the form only asks it.
+        self.quoter: Quoter | None = None
+        self.demo = False
+        self.count = 1  # jobs one click on Generate makes (one today; variations would raise it)
+        self._guard_message = ""
 
         self.drop = ImageDropZone()
         # While an image is being checked (off the UI thread) the form still holds the previous one, so
@@ -161,6 +186,10 @@ class InputsPanel(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("generateHint")
         self.hint.setWordWrap(True)
+        self.estimate = QLabel("price unknown")
+        self.estimate.setObjectName("estimateLabel")
+        self.estimate.setAccessibleName("Estimated cost")
+        self.estimate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         seed_row = QHBoxLayout()
         seed_row.setSpacing(4)
@@ -187,7 +216,10 @@ class InputsPanel(QWidget):
         layout.addWidget(self._error_label("image_url"))
         layout.addLayout(form)
         layout.addWidget(self.lip_group)
-        layout.addWidget(self.generate)
+        generate_row = QHBoxLayout()
+        generate_row.addWidget(self.generate, 1)
+        generate_row.addWidget(self.estimate)
+        layout.addLayout(generate_row)
         layout.addWidget(self.hint)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
@@ -239,6 +271,24 @@ class InputsPanel(QWidget):
                 item.setEnabled(reason is None)
                 item.setToolTip(reason or "")
         self._refresh()
+        self.update_estimate()
+
+    def update_estimate(self) -> None:
+        """Re-quote what the form holds (resolution, duration, count) with the window's current prices."""
+        quote = self.quoter(self.request(), self.count) if self.quoter is not None else None
+        text, tip = estimate_text(quote, self.demo)
+        self.estimate.setText(text)
+        self.estimate.setToolTip(tip)
+
+    def show_guard_message(self, message: str) -> None:
+        """Why the spending guard kept the last click from queuing a job; stays until cleared."""
+        self._guard_message = message
+        self._refresh()
+
+    def clear_guard_message(self) -> None:
+        if self._guard_message:
+            self._guard_message = ""
+            self._refresh()
 
     def roll_seed(self) -> None:
         self.seed.setText(str(random.randint(0, self.spec.param("seed").maximum or 2_147_483_647)))
@@ -262,8 +312,10 @@ class InputsPanel(QWidget):
     def _refresh(self) -> None:
         reason = self.blocking_reason()
         self.generate.setEnabled(reason is None)
-        self.hint.setText(reason or "")
-        self.hint.setVisible(bool(reason))
+        message = reason or self._guard_message
+        self.hint.setText(message)
+        self.hint.setStyleSheet(f"color: {theme.error_color()};" if not reason and message else "")
+        self.hint.setVisible(bool(message))
         self.ready_changed.emit(reason is None)
 
     def request(self) -> GenerationRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,11 @@ from PySide6.QtWidgets import (
 
 from pixdesk import APP_NAME, __version__, crash
 from pixdesk.api.errors import PixDeskError
+from pixdesk.api.pricing import Estimate
 from pixdesk.api.request import GenerationRequest
 from pixdesk.api.text import clean_text
-from pixdesk.jobs.models import FINAL, Job, JobState
+from pixdesk.jobs.models import FINAL, NEVER_SENT, Job, JobState
+from pixdesk.jobs.spend import Spend, is_demo, spend_of, start_of_day
 from pixdesk.jobs.states import Action
 from pixdesk.runtime import Runtime
 from pixdesk.ui import theme
@@ -70,7 +73,12 @@ class MainWindow(QMainWindow):
         self.bridge.job_changed.connect(self._on_job)
         self.bridge.notice.connect(self._on_notice)
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
-        self._credits_seen: dict[str, float] = {}
+        # Every job this window has seen, kept after its row is removed: removing a row refunds nothing, so
+        # today's spend (and the daily budget) still counts it.
+        self._seen: dict[str, Job] = {}
+        self._session_start = time.time()
+        self._finished_here: set[str] = set()  # earlier jobs that completed in front of us count this session
+        self._price_refresh: asyncio.Task[None] | None = None
         self._ready = False
         self._shutting_down = False
         self._close_now = False
@@ -85,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(theme.app_icon())
         self.setMinimumSize(980, 620)
         self.inputs = InputsPanel()
+        self.inputs.quoter = self.quote
         self.inputs.generate_requested.connect(self.generate)
         self.player_panel = PlayerPanel(self)
         self.player_panel.save_requested.connect(self.save_current)
@@ -229,8 +238,10 @@ class MainWindow(QMainWindow):
         self.mode_label.setObjectName("modeLabel")
         self.running_label = QLabel()
         self.running_label.setObjectName("runningLabel")
-        self.credits_label = QLabel()
-        self.credits_label.setObjectName("creditsLabel")
+        # Spend in USD (the attribute keeps its old name too: it is the same label as before, now in dollars).
+        self.spend_label = QLabel()
+        self.spend_label.setObjectName("spendLabel")
+        self.credits_label = self.spend_label
         self.balance_label = QLabel("Balance: …")
         self.balance_label.setObjectName("balanceLabel")
         for label in (self.mode_label, self.running_label, self.credits_label, self.balance_label):
@@ -259,6 +270,8 @@ class MainWindow(QMainWindow):
             host = self.runtime.connection.base_url.split("://", 1)[-1]
             self.mode_label.setText(f"● Live — {host}")
             self.mode_label.setToolTip("Jobs go to the AI/ML API and use your credits.")
+        self.inputs.demo = demo
+        self.inputs.update_estimate()
         self.banner.setVisible(demo or self.engine.paused_reason is not None)
         self.banner_button.setText("Open Settings…")
 
@@ -269,17 +282,89 @@ class MainWindow(QMainWindow):
         jobs = self.model.jobs()
         running = sum(1 for j in jobs if j.state not in FINAL)
         self.running_label.setText(f"{running} running" if running else "Idle")
-        total = sum(self._credits_seen.values())
-        self.credits_label.setText(f"Session: {total:,.0f} credits")
+        self._update_spend()
         done = sum(1 for j in jobs if j.state is JobState.COMPLETED)
         self.queue_count.setText(f"{running} running · {done} done" if jobs else "No jobs yet")
+
+    # -- money -------------------------------------------------------------------------------------------
+    def quote(self, request: GenerationRequest, count: int = 1) -> Estimate | None:
+        """The estimate for `count` jobs like `request` from the current backend's prices (None: unknown)."""
+        return self.runtime.prices.quote(request, count)
+
+    def refresh_prices(self) -> None:
+        """Fetch the price list in the background (the cached one is shown meanwhile); the estimate follows."""
+        self._price_refresh = spawn(self._refresh_prices())
+
+    async def _refresh_prices(self) -> None:
+        book = self.runtime.prices
+        # `PriceBook.refresh` on the window's plain worker threads (as `refresh_async` would, but not on
+        # qasync's default QThread executor, whose threads Qt tears down noisily at exit).
+        await off_ui_thread(book.refresh, self.runtime.client, self.inputs.spec.model_id)
+        self.inputs.update_estimate()
+
+    def prices_settled(self) -> bool:
+        """No price refresh under way: an unknown price now really is unknown (not merely not fetched yet)."""
+        return self._price_refresh is None or self._price_refresh.done()
+
+    def after_prices(self, callback: Any) -> None:
+        """Call `callback` once the price refresh under way has finished, from Qt's loop (not inside an
+        asyncio task: the callback may open a modal question)."""
+        from PySide6.QtCore import QTimer
+
+        task = self._price_refresh
+        if task is None or task.done():
+            callback()
+            return
+        task.add_done_callback(lambda _t: QTimer.singleShot(0, self, callback))
+
+    def today_spend(self) -> Spend:
+        """Live spend since midnight: charged or reported, plus the estimates of jobs still in flight."""
+        return spend_of(self._seen.values(), start_of_day())
+
+    def today_committed_usd(self) -> float:
+        """What the daily budget weighs a new job against: today's spend plus the estimates of live jobs
+        still waiting here to be sent (they cost nothing yet, but will once they go)."""
+        since = start_of_day()
+        waiting = sum(
+            j.estimated_usd or 0.0
+            for j in self._seen.values()
+            if j.state in NEVER_SENT and j.created_at >= since and not is_demo(j) and not self._row_removed(j)
+        )
+        return self.today_spend().total_usd + waiting
+
+    def _row_removed(self, job: Job) -> bool:
+        """A job whose row was removed before it was sent will never be sent: it commits nothing."""
+        return self.model.row_of(job.id) is None
+
+    def session_spend(self) -> Spend:
+        """Live jobs sent from this window, and earlier ones that finished while it was open."""
+        jobs = [j for j in self._seen.values() if j.created_at >= self._session_start or j.id in self._finished_here]
+        return spend_of(jobs, 0.0)
+
+    def _update_spend(self) -> None:
+        today = self.today_spend()
+        session = self.session_spend()
+        live = f"Session: ${session.total_usd:,.2f} · Today: ${today.total_usd:,.2f}"
+        tip = (
+            f"Live jobs only (demo jobs cost nothing). Today: ${today.usd:,.2f} charged or reported"
+            f" + ${today.in_flight_usd:,.2f} estimated for jobs in flight."
+        )
+        if self.runtime.demo:
+            self.spend_label.setText("Demo: no spend")
+            self.spend_label.setToolTip(f"Demo jobs cost nothing. Live spend — {live}")
+        else:
+            self.spend_label.setText(live)
+            self.spend_label.setToolTip(tip)
 
     # -- start-up ----------------------------------------------------------------------------------
     async def _startup(self) -> None:
         notice = getattr(self.runtime.store, "recovery_notice", None)
         if notice:
             self.show_notice(notice)
+        self.inputs.update_estimate()  # the cached price, at once
+        self.refresh_prices()
         history = await self.engine.load_history()
+        self._seen.update((j.id, j) for j in history)
         self.model.set_jobs(history)
         await self.engine.resume_unfinished()
         self._update_counts()
@@ -304,12 +389,13 @@ class MainWindow(QMainWindow):
         previous_row = self.model.row_of(job.id)
         previous = self.model.job_at(previous_row) if previous_row is not None else None
         self.model.upsert(job)
+        self._seen[job.id] = job
         # Finished in front of us (not a row coming back by Undo, which was counted when it finished).
         newly_done = (
             job.state is JobState.COMPLETED and previous is not None and previous.state is not JobState.COMPLETED
         )
-        if newly_done and job.credits:
-            self._credits_seen[job.id] = job.credits
+        if newly_done:
+            self._finished_here.add(job.id)
         if newly_done and self._ready:
             if not self.player_panel.is_playing() and job.file_path:
                 self._select(job.id)
@@ -419,10 +505,14 @@ class MainWindow(QMainWindow):
             self.show_notice(f"The settings could not be saved: {exc.strerror or exc}")
         client = await off_ui_thread(self.runtime.reconnect)  # reads the keychain: never on the UI thread
         self.engine.use_backend(self.runtime.backend, client)
+        self.engine.prices = self.runtime.prices  # rebuilt for the new backend: estimates stored at submit follow
+        self.inputs.clear_guard_message()
+        self.refresh_prices()
         self.engine.max_in_flight = self.settings.max_in_flight
         self.engine.resume_submissions()
         self.resume_button.hide()
         self._update_mode()
+        self._update_counts()
         await self.refresh_balance()
 
     def _about(self) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from pixdesk.api.text import clean_text
 from pixdesk.jobs.models import FINAL, Job, JobState
+from pixdesk.jobs.spend import CostSource, cost_of, is_demo
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
@@ -31,6 +32,12 @@ JobRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3
 AnyIndex: TypeAlias = QModelIndex | QPersistentModelIndex
+
+
+def cost_text(job: Job) -> str:
+    """The row's money word: "demo" for demo jobs (they cost nothing), else the cost in USD as far as it is
+    known ("charged $0.55" only once the ledger agrees), else nothing."""
+    return "demo" if is_demo(job) else cost_of(job).label
 
 
 def accessible_text(job: Job) -> str:
@@ -41,6 +48,9 @@ def accessible_text(job: Job) -> str:
         text += f" ({extra})"
     if job.state in (JobState.FAILED, JobState.UNKNOWN, JobState.STALLED) and job.error:
         text += f". {job.error}"
+    money = cost_text(job)
+    if money:
+        text += f" · {money}"
     return text
 
 
@@ -56,8 +66,13 @@ def tooltip_text(job: Job) -> str:
         lines.append(f"Generation id: {clean_text(job.server_id, 200)}")
     if job.client_request_id:
         lines.append(f"Client request id: {job.client_request_id}")
-    if job.credits:
-        lines.append(f"Credits: {job.credits:,.0f}")
+    cost = cost_of(job)
+    if is_demo(job):
+        lines.append("Demo job: made by the built-in simulator, costs nothing")
+    elif cost.source is not CostSource.NONE:
+        lines.append(f"Cost: {cost.label}")
+        if job.credits:  # credits only where money was spent
+            lines.append(f"Credits: {job.credits:,.0f}")
     if job.file_path:
         lines.append(job.file_path)
     return "\n".join(lines)
@@ -298,7 +313,8 @@ class JobDelegate(QStyledItemDelegate):
             parts.append(f"voice {req.lip_sync_tts_speaker or 'Auto'}")
         if req.seed is not None:
             parts.append(f"seed {req.seed}")
-        if job.credits:
-            parts.append(f"{job.credits:,.0f} credits")
+        money = cost_text(job)
+        if money:
+            parts.append(money)
         parts.append(time.strftime("%H:%M", time.localtime(job.created_at)))
         return " · ".join(parts)

@@ -1,4 +1,4 @@
-"""Settings: the API key (masked, testable), base URL, save folder, jobs in flight, demo mode.
+"""Settings: the API key (masked, testable), base URL, save folder, jobs in flight, demo mode, spending guard.
 
 The keychain can block (a dbus unlock prompt, a slow agent), so it is only ever touched off the UI thread: the dialog
 opens at once and loads the key in the background; `store_key` and `save_settings_async` write after it is accepted.
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -44,6 +45,18 @@ def check_key(base_url: str, key: str) -> str:
     finally:
         client.close()
     return f"✔ Key accepted. Balance: {balance.amount:,.2f} {balance.currency}"
+
+
+def _usd_spin(name: str, value: float) -> QDoubleSpinBox:
+    """An amount in US dollars, as the guard settings hold them (config keeps them within 0 … 1e6)."""
+    spin = QDoubleSpinBox()
+    spin.setObjectName(name)
+    spin.setPrefix("$")
+    spin.setDecimals(2)
+    spin.setRange(0.0, 999_999.0)
+    spin.setSingleStep(1.0)
+    spin.setValue(value)
+    return spin
 
 
 KEY_PLACEHOLDER = "Paste your AI/ML API key"
@@ -102,6 +115,21 @@ class SettingsDialog(QDialog):
         self.demo = QCheckBox("Demo mode: use the built-in simulator (no credits, no network)")
         self.demo.setObjectName("demoModeCheck")
         self.demo.setChecked(settings.demo_mode)
+        self.guard = QCheckBox("Spending guard")
+        self.guard.setObjectName("spendingGuardCheck")
+        self.guard.setToolTip("Ask before costly submissions and stop new jobs once today's budget is spent.")
+        self.guard.setChecked(settings.spending_guard)
+        self.confirm_over = _usd_spin("confirmOverSpin", settings.confirm_over_usd)
+        self.confirm_over.setToolTip("A submission estimated above this asks first (an unknown price always asks).")
+        self.daily_budget = _usd_spin("dailyBudgetSpin", settings.daily_budget_usd)
+        self.daily_budget.setToolTip(
+            "New jobs are not sent once today's live spend (charged + in flight) plus the job would exceed this. "
+            "Demo jobs cost nothing and never count."
+        )
+        self.guard.toggled.connect(self.confirm_over.setEnabled)
+        self.guard.toggled.connect(self.daily_budget.setEnabled)
+        self.confirm_over.setEnabled(settings.spending_guard)
+        self.daily_budget.setEnabled(settings.spending_guard)
 
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
@@ -118,6 +146,9 @@ class SettingsDialog(QDialog):
         form.addRow("Save videos to", folder_row)
         form.addRow("Jobs at once", self.in_flight)
         form.addRow("", self.demo)
+        form.addRow("", self.guard)
+        form.addRow("Ask before a submission over", self.confirm_over)
+        form.addRow("Daily budget", self.daily_budget)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -190,6 +221,9 @@ class SettingsDialog(QDialog):
         self.settings.save_folder = self.save_folder.text().strip()
         self.settings.max_in_flight = self.in_flight.value()
         self.settings.demo_mode = self.demo.isChecked()
+        self.settings.spending_guard = self.guard.isChecked()
+        self.settings.confirm_over_usd = self.confirm_over.value()
+        self.settings.daily_budget_usd = self.daily_budget.value()
 
     def new_key(self) -> str:
         return self.key.text().strip()

@@ -19,6 +19,7 @@ BADGE_COLORS: dict[JobState, tuple[str, str]] = {
     JobState.FAILED: ("#ffd2d2", "#a02828"),
     JobState.CANCELLED: ("#eeeeee", "#555555"),
     JobState.UNKNOWN: ("#ffd9b0", "#a0520a"),
+    JobState.NOT_CREATED: ("#eeeeee", "#555555"),
     JobState.STALLED: ("#ffd9b0", "#a0520a"),
 }
 ERROR_COLOR = ("#c62828", "#ff8a80")
