@@ -916,3 +916,31 @@ def test_undoing_the_removal_of_a_job_from_history_does_not_count_as_new_spend(
     qtbot.waitUntil(lambda: "Restored" in status_text(win), timeout=10000)
     assert win.model.row_of(earlier.id) is not None
     assert win.credits_label.text() == before
+
+
+def test_a_job_known_not_created_has_a_send_again_button_on_its_row(
+    qtbot: Any, open_window: Any, sim: Simulator
+) -> None:
+    """Sending again is the person's explicit choice: a button on the row, nothing automatic."""
+    from pixdesk.api.request import GenerationRequest
+    from pixdesk.ui.queue_model import JobDelegate
+
+    lost = Job(
+        request=GenerationRequest(image=str(IMAGE), prompt="never arrived", resolution="360p"),
+        state=JobState.NOT_CREATED,
+        backend=sim.url,
+        error="Not created: the usage logs show no trace of it. Safe to send again (Retry).",
+    )
+    store = JobStore(database_path())
+    assert store.save(lost)
+    store.close()
+    win = open_window()
+    qtbot.waitUntil(lambda: win.model.row_of(lost.id) is not None)
+    assert sim.create_requests == 0  # nothing is resent by itself
+    index = win.model.index(win.model.row_of(lost.id) or 0)
+    button = JobDelegate.resend_rect(win.queue.visualRect(index), win.queue.font())
+    qtbot.mouseClick(win.queue.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
+    qtbot.waitUntil(lambda: len(win.model.jobs()) == 2, timeout=10000)
+    qtbot.waitUntil(lambda: sim.create_requests == 1, timeout=10000)
+    new = next(j for j in win.model.jobs() if j.id != lost.id)
+    assert new.request == lost.request and new.client_request_id != lost.client_request_id

@@ -69,6 +69,17 @@ def dark_palette() -> QPalette:
     return p
 
 
+class _AlwaysYes:
+    def confirm(self, title: str, text: str, yes: str = "Yes") -> bool:
+        return True
+
+    def confirm_remove_finished(self, title: str, text: str, also: str) -> tuple[bool, bool]:
+        return True, False
+
+    def warn(self, title: str, text: str) -> None:
+        print(f"warning: {title}: {text}", file=sys.stderr)
+
+
 def seed_history(sim_url: str) -> None:
     store = JobStore(home / "data" / "pixdesk" / "jobs.sqlite3")
     thumb = prepare_image(SAMPLES / "robot-transparent.png", 128).thumbnail
@@ -85,6 +96,11 @@ def seed_history(sim_url: str) -> None:
             "Robot dances in the rain",
             "The connection broke before an answer arrived. Check your dashboard.",
         ),
+        (
+            JobState.NOT_CREATED,
+            "Robot paints a sunset",
+            "Not created: the usage logs show no trace of it 10 minutes after it was sent. Safe to send again.",
+        ),
     ]
     for i, (state, prompt, error) in enumerate(samples):
         store.save(
@@ -97,14 +113,16 @@ def seed_history(sim_url: str) -> None:
                 created_at=now - 3600 * (i + 1),
                 error=error,
                 thumbnail=thumb,
-                server_id=f"sim-{i}:pixverse/v5/image-to-video" if state is not JobState.UNKNOWN else None,
+                server_id=f"sim-{i}:pixverse/v5/image-to-video"
+                if state in (JobState.FAILED, JobState.CANCELLED)
+                else None,
             )
         )
     store.close()
 
 
 async def scenario(app: QApplication, dark: bool) -> None:
-    sim = Simulator(queue_seconds=1.0, generate_seconds=2.5).start()
+    sim = Simulator(queue_seconds=1.0, generate_seconds=2.5, ledger_lag_seconds=0.5).start()
     os.environ["AIMLAPI_BASE_URL"] = sim.url
     os.environ["AIMLAPI_KEY"] = "screenshot-key"
     seed_history(sim.url)
@@ -112,8 +130,14 @@ async def scenario(app: QApplication, dark: bool) -> None:
     from pixdesk.jobs.timing import PollPolicy
 
     window = MainWindow(
-        runtime, engine_options={"poll_policy": PollPolicy(first=0.5, growth=1.2, ceiling=1.0), "max_in_flight": 4}
+        runtime,
+        engine_options={
+            "poll_policy": PollPolicy(first=0.5, growth=1.2, ceiling=1.0),
+            "max_in_flight": 4,
+            "ledger_interval": 1.0,  # so finished rows show what the ledger charged
+        },
     )
+    window.controller.prompter = _AlwaysYes()  # closing with jobs running asks: the script says yes
     window.resize(1440, 860)
     window.move(0, 0)
     window.show()

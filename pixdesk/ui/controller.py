@@ -33,7 +33,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.OPEN_FOLDER: "Open containing folder",
     Action.COPY_PROMPT: "Copy prompt",
     Action.REUSE: "Reuse settings",
-    Action.RETRY: "Retry (new job)",
+    Action.RETRY: "Retry (new job)",  # "Send again" on a job known not to have been created
     Action.RESUME: "Resume",
     Action.CANCEL: "Cancel",
     Action.REMOVE: "Remove from list",

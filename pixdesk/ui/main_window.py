@@ -102,7 +102,9 @@ class MainWindow(QMainWindow):
         self.queue.setObjectName("queueView")
         self.queue.setAccessibleName("Job queue")
         self.queue.setModel(self.model)
-        self.queue.setItemDelegate(JobDelegate(self.queue))
+        self.delegate = JobDelegate(self.queue)
+        self.delegate.resend_clicked.connect(lambda job_id: self.controller.trigger(Action.RETRY, self._job(job_id)))
+        self.queue.setItemDelegate(self.delegate)
         self.queue.setUniformItemSizes(True)
         self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -430,6 +432,10 @@ class MainWindow(QMainWindow):
         self.engine.resume_submissions()
 
     # -- the queue ---------------------------------------------------------------------------------
+    def _job(self, job_id: str) -> Job | None:
+        row = self.model.row_of(job_id)
+        return self.model.job_at(row) if row is not None else None
+
     def selected_job(self) -> Job | None:
         index = self.queue.currentIndex()
         return self.model.job_at(index.row()) if index.isValid() else None

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -18,8 +19,19 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTimer,
+    Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPixmap,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from pixdesk.api.text import clean_text
@@ -194,8 +206,34 @@ class JobListModel(QAbstractListModel):
 
 
 class JobDelegate(QStyledItemDelegate):
+    """Paints a row: thumbnail, prompt, details, the status badge, and for a job known not to have been
+    created a "Send again" button (a click on it asks the window to resend: the person's explicit choice)."""
+
     ROW_HEIGHT = 76
     THUMB = 60
+    RESEND_TEXT = "Send again"
+    resend_clicked = Signal(str)  # the job's id
+
+    @classmethod
+    def resend_rect(cls, rect: QRect, font: QFont) -> QRect:
+        """Where the button is drawn (bottom right of the row), so a click can be matched to it."""
+        fm = QFontMetrics(font)
+        width, height = fm.horizontalAdvance(cls.RESEND_TEXT) + 20, fm.height() + 8
+        return QRect(rect.right() - 8 - width, rect.bottom() - 6 - height, width, height)
+
+    def editorEvent(self, event: QEvent, model: Any, option: QStyleOptionViewItem, index: AnyIndex) -> bool:
+        job = index.data(JobRole)
+        if (
+            isinstance(job, Job)
+            and job.state is JobState.NOT_CREATED
+            and event.type() == QEvent.Type.MouseButtonRelease
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+            and self.resend_rect(option.rect, option.font).contains(event.position().toPoint())
+        ):
+            self.resend_clicked.emit(job.id)
+            return True
+        return super().editorEvent(event, model, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return QSize(280, self.ROW_HEIGHT)
@@ -293,9 +331,19 @@ class JobDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             fm_detail.elidedText(details, Qt.TextElideMode.ElideRight, detail_rect.width()),
         )
+        error_width = detail_rect.width()
+        if job.state is JobState.NOT_CREATED:
+            button = self.resend_rect(rect, option.font)
+            error_width = button.left() - left - margin
+            painter.setPen(palette.color(QPalette.ColorRole.ButtonText))
+            painter.setBrush(palette.color(QPalette.ColorRole.Button))
+            painter.drawRoundedRect(QRectF(button), 4, 4)
+            painter.setFont(QFont(option.font))
+            painter.drawText(button, Qt.AlignmentFlag.AlignCenter, self.RESEND_TEXT)
+            painter.setFont(detail_font)
         if job.error and job.state in FINAL:
             painter.setPen(QColor(theme.ERROR_COLOR[dark]) if not selected else text_color)
-            error_rect = QRect(left, detail_rect.bottom() + 2, detail_rect.width(), fm_detail.height() + 2)
+            error_rect = QRect(left, detail_rect.bottom() + 2, error_width, fm_detail.height() + 2)
             painter.drawText(
                 error_rect,
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
