@@ -289,3 +289,12 @@ def test_an_invalid_client_request_id_is_never_sent(client):
     """The API silently drops an invalid id and still bills the request: refuse to send one at all."""
     with pytest.raises(ValueError):
         client.create({"model": "pixverse/v5/image-to-video"}, "has spaces and é")
+
+
+def test_logs_that_cannot_be_read_never_make_a_job_not_created(sim: Simulator, tmp_path: Path, png: Path):
+    """Absence of evidence because the logs answer errors is not evidence: the job stays unknown."""
+    sim.inject("status", "create", status=500)
+    sim.inject("status", "logs", count=10_000, status=503)
+    job = run_one_job(sim, tmp_path, request(png), logs_patience=0.2, resolve_wait=1.5)
+    assert job.state is JobState.UNKNOWN and sim.create_requests == 1
+    assert sim.stats.count("logs") >= 2  # it did keep asking

@@ -593,3 +593,30 @@ def test_an_unwritable_library_stalls_the_job_at_once_with_a_clear_message(sim: 
     assert job.state is JobState.STALLED and job.server_id
     assert "cannot be written into" in (job.error or "") and str(tmp_path) in (job.error or "")
     assert job.retries == 0
+
+
+def test_an_unknown_job_sent_to_another_server_is_not_looked_up_here(sim: Simulator, tmp_path: Path, png: Path):
+    """Its create is in the other server's logs: looking here would wrongly find nothing and call it not created."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    elsewhere = Job(
+        request=GenerationRequest(image=str(png), prompt="sent elsewhere", resolution="360p"),
+        state=JobState.UNKNOWN,
+        backend="https://api.example.invalid",
+        submitted_at=time.time() - 3600,
+    )
+    assert store.save(elsewhere)
+    store.release(elsewhere.id)
+    store.close()
+
+    async def go() -> list[Job]:
+        engine = make_engine(sim, tmp_path, logs_patience=0.1)
+        try:
+            return await engine.resume_unfinished()
+        finally:
+            await engine.close()
+
+    assert asyncio.run(go()) == []
+    reader = JobStore(tmp_path / "jobs.sqlite3")
+    kept = reader.get(elsewhere.id)
+    reader.close()
+    assert kept is not None and kept.state is JobState.UNKNOWN and sim.stats.count("logs") == 0

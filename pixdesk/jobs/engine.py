@@ -273,8 +273,9 @@ class JobEngine:
         for job in await self.services.disk_call(self.store.claimable_unfinished):
             if job.id in self._tasks or job.id in self.services.removed:
                 continue
-            if job.backend != self.services.backend and (job.server_id is not None or self._crosses_demo(job)):
-                continue  # another server's job (live vs demo): left for when that one is in use
+            elsewhere = job.backend != self.services.backend
+            if elsewhere and (job.server_id is not None or job.state is JobState.UNKNOWN or self._crosses_demo(job)):
+                continue  # another server's job (live vs demo): its logs and its jobs are there, not here
             if not await self.services.disk_call(self.store.claim, job.id):
                 continue  # another process took it a moment ago
             fresh = await self.services.disk_call(self.store.get, job.id)

@@ -156,9 +156,10 @@ async def resolve(svc: Services, job: Job) -> None:
                 raise
             retrier.failures += 1
             delay = backoff_delay(svc.retry_policy, retrier.failures, svc.rng, getattr(exc, "retry_after", None))
-            row = None
+            row, looked = None, False
         else:
             retrier.succeeded()
+            looked = True
         if row is not None and row.inference_id:
             job.server_id = row.inference_id
             job.server_status = "queued"
@@ -171,7 +172,7 @@ async def resolve(svc: Services, job: Job) -> None:
                 job, JobState.NOT_CREATED, failure=Failure(f"{reason}: nothing was created or charged. {SAFE}")
             )
             raise StopJob
-        if svc.clock.now() >= give_up_at:
+        if looked and svc.clock.now() >= give_up_at:  # absent from logs we could read, not from an error page
             minutes = max(1, round(svc.logs_patience / 60))
             message = f"Not created: the usage logs show no trace of it {minutes} minutes after it was sent. {SAFE}"
             await svc.move(job, JobState.NOT_CREATED, failure=Failure(message, ErrorKind.NETWORK))
