@@ -423,50 +423,9 @@ class ApiClient:
         body: dict[str, Any] | None = None,
         extra_headers: dict[str, str] | None = None,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json", **(extra_headers or {})}
-        data = None
-        if body is not None:
-            data = encode_json_body(body)
-            headers["Content-Type"] = "application/json"
-        with deadline_scope(self.timeouts.total) as deadline:
-            try:
-                resp = self.session.request(
-                    method,
-                    self.base_url + path,
-                    params=params,
-                    data=data,
-                    headers=headers,
-                    timeout=self.timeouts.as_tuple(),
-                    stream=True,
-                    allow_redirects=False,
-                )
-                with resp:
-                    watch_response(deadline, resp)
-                    raw = read_body(resp, MAX_JSON_BYTES + 1, deadline, self.host)
-            except requests.RequestException as exc:
-                if deadline.expired:
-                    raise deadline_timeout(self.host, deadline) from None
-                raise describe_network_error(exc, self.host) from None
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if deadline.expired:
-                    raise deadline_timeout(self.host, deadline) from None
-                raise ConnectionFailed(
-                    f"The connection to {self.host} broke: {type(exc).__name__}", may_have_reached_server=True
-                ) from None
-        if resp.status_code >= 300:
-            raise error_from_response(resp, raw[:MAX_JSON_BYTES])
-        if len(raw) > MAX_JSON_BYTES:
-            raise MalformedResponseError("The server's answer is too large to be a status.", status=resp.status_code)
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            snippet = _plain(raw.decode("utf-8", "replace"), 120)
-            request_id = resp.headers.get("x-request-id")
-            raise MalformedResponseError(
-                f"The server's answer is not JSON: {snippet!r}",
-                status=resp.status_code,
-                request_id=clean_text(request_id, 200) if request_id else None,
-            ) from None
+        """The answer's JSON (see `_exchange`: one deadline, size limit and error mapping for every call)."""
+        query = list(params.items()) if params else None
+        return self._exchange(method, path, params=query, body=body, extra_headers=extra_headers).data
 
     def create(self, body: dict[str, Any], client_request_id: str | None = None) -> GenerationStatus:
         """POST the job. The caller must treat a ConnectionFailed with may_have_reached_server as 'unknown'.

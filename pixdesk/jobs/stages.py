@@ -108,10 +108,6 @@ async def unknown(svc: Services, job: Job, exc: PixDeskError) -> None:
 
 
 # -- resolve: what became of a create whose answer was lost ------------------------------------------------
-def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def find_in_logs(client: ApiClient, job: Job, now: float, max_pages: int = 20) -> LogRow | None:
     """Our create's row in `GET /v2/logs`, found by the X-Client-Request-Id we sent (blocking)."""
     assert job.client_request_id is not None
@@ -119,7 +115,11 @@ def find_in_logs(client: ApiClient, job: Job, now: float, max_pages: int = 20) -
     offset = 0
     for _ in range(max_pages):  # bounded: a hostile server cannot keep us paging
         page = client.logs(
-            start=_iso(sent - 120), end=_iso(now + 60), model=job.request.model, limit=100, offset=offset
+            start=datetime.fromtimestamp(sent - 120, UTC),
+            end=datetime.fromtimestamp(now + 60, UTC),
+            model=job.request.model,
+            limit=100,
+            offset=offset,
         )
         row = page.find_client_request(job.client_request_id)
         if row is not None or not page.pagination.has_more or not page.rows:
