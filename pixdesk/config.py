@@ -54,6 +54,8 @@ class Settings:
     spending_guard: bool = True
     confirm_over_usd: float = 2.0
     daily_budget_usd: float = 20.0
+    # A desktop notification when a job finishes or fails while the window is not the active one.
+    notify_when_inactive: bool = True
     ui: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,6 +83,7 @@ def load_settings() -> Settings:
         ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e6
         setattr(settings, name, float(value) if ok else default)
     settings.spending_guard = bool(settings.spending_guard)
+    settings.notify_when_inactive = bool(settings.notify_when_inactive)
     return settings
 
 

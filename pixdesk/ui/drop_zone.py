@@ -23,7 +23,7 @@ from PySide6.QtGui import (
     QPixmap,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from pixdesk.api.images import ImageInfo, ImageRejected, inspect_image, is_web_url, thumbnail_png
 from pixdesk.config import data_dir
@@ -72,7 +72,7 @@ class ImageDropZone(QFrame):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(QSize(240, 200))
+        self.setMinimumSize(QSize(200, 90))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Image")
         self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
@@ -83,32 +83,42 @@ class ImageDropZone(QFrame):
 
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumHeight(120)
-        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.picture.setMinimumHeight(32)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.placeholder = QLabel("Drop an image here\nor click to browse · Ctrl+V to paste")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
+        self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.placeholder.setMinimumHeight(32)
+        # One line about the image (name, size, format), elided to fit; the whole of it is the tooltip.
         self.title = QLabel()
+        self.title.setObjectName("imageTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self._title_text = ""
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.details = QLabel()
-        self.notes = QLabel()
-        self.notes.setWordWrap(True)
+        self.details.setObjectName("imageDetails")
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.notes = self.details  # notes about the image share the reserved line below (errors come first)
+        # Two lines always reserved under the picture: a refusal or the notes about the image, read in full,
+        # without moving anything when they appear.
         self.error = QLabel()
         self.error.setObjectName("imageDropError")
         self.error.setWordWrap(True)
-        self.error.hide()
+        self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.error.setFixedHeight(self.error.fontMetrics().lineSpacing() * 2 + 2)
+        self._problem = ""
+        self._note_text = ""
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setContentsMargins(8, 6, 8, 4)
+        layout.setSpacing(1)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.picture, 1)
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        for label in (self.title, self.details, self.notes):
-            text.addWidget(label)
-        row = QHBoxLayout()
-        row.addLayout(text, 1)
-        layout.addLayout(row)
+        layout.addWidget(self.title)
         layout.addWidget(self.error)
         self._render()
 
@@ -128,13 +138,28 @@ class ImageDropZone(QFrame):
             self.loading_changed.emit(ticket is not None)
 
     def error_text(self) -> str:
-        return self.error.text() if self.error.isVisible() or self.error.text() else ""
+        """Why the last image was refused ("" when it was not)."""
+        return self._problem
+
+    def show_problem(self, message: str) -> None:
+        """A problem with the current image that the server or a later check found: shown in place."""
+        self._problem = message
+        self._show_line()
+
+    def _show_line(self) -> None:
+        if self._problem:
+            self.error.setText(f"⚠ {self._problem}")
+            self.error.setStyleSheet(f"color: {theme.error_color()};")
+        else:
+            self.error.setText(self._note_text)
+            self.error.setStyleSheet(f"color: {theme.note_color()};" if self._note_text else "")
+        self.error.setToolTip(self.error.text())
 
     # -- taking an image ---------------------------------------------------------------------------
     def load_path(self, path: str) -> None:
         self._generation += 1
         ticket = self._generation
-        self.title.setText(f"Checking {Path(path).name}…")
+        self._set_title(f"Checking {Path(path).name}…")
         self._set_pending(ticket)
         spawn(self._load_path(path, ticket))
 
@@ -205,16 +230,13 @@ class ImageDropZone(QFrame):
     def _accept(self, loaded: LoadedImage) -> None:
         self._set_pending(None)
         self.current = loaded
-        self.error.clear()
-        self.error.hide()
+        self._problem = ""
         self._render()
         self.image_changed.emit(loaded.source)
 
     def _refuse(self, message: str) -> None:
         self._set_pending(None)
-        self.error.setText(f"⚠ {message}")
-        self.error.setStyleSheet(f"color: {theme.error_color()};")
-        self.error.show()
+        self._problem = message
         self._render()
         self.rejected.emit(message)
 
@@ -223,9 +245,10 @@ class ImageDropZone(QFrame):
         self.placeholder.setVisible(loaded is None)
         self.picture.setVisible(loaded is not None)
         if loaded is None:
-            self.title.clear()
-            self.details.clear()
-            self.notes.clear()
+            if not self.is_loading:
+                self.title.clear()
+            self._note_text = ""
+            self._show_line()
             return
         if loaded.thumbnail is not None and not loaded.thumbnail.isNull():
             pixmap = QPixmap.fromImage(loaded.thumbnail)
@@ -240,19 +263,30 @@ class ImageDropZone(QFrame):
             self.picture.setText("🌐 Web image")
         if loaded.info is not None:
             info = loaded.info
-            self.title.setText(f"<b>{_escape(info.file_name)}</b>")
-            self.details.setText(f"{info.width} × {info.height} px · {info.format} · {_human_size(info.file_size)}")
-            self.notes.setText("\n".join(f"ℹ {n}" for n in info.notes))
-            self.notes.setStyleSheet(f"color: {theme.note_color()};")
+            summary = (
+                f"{info.file_name} · {info.width} × {info.height} px · {info.format} · {_human_size(info.file_size)}"
+            )
+            self._note_text = "  ".join(f"ℹ {n}" for n in info.notes)
         else:
-            self.title.setText(f"<b>{_escape(loaded.source[:80])}</b>")
-            self.details.setText("Sent to the API as a link")
-            self.notes.clear()
+            summary = f"{loaded.source[:200]} · sent to the API as a link"
+            self._note_text = ""
+        self._set_title(summary)
+        self._show_line()
         self.setToolTip(loaded.source)
+        self.setAccessibleDescription(
+            f"{summary}. Drop or paste another image to replace it, or press Enter to browse."
+        )
+
+    def _set_title(self, text: str) -> None:
+        self._title_text = text
+        self.title.setText(
+            self.title.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, max(40, self.title.width()))
+        )
+        self.title.setToolTip(text)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # keep the preview sharp at any size
         super().resizeEvent(event)
-        if self.current is not None and self.current.thumbnail is not None:
+        if self.current is not None:
             self._render()
 
     # -- events ------------------------------------------------------------------------------------
@@ -289,10 +323,6 @@ class ImageDropZone(QFrame):
             self.browse()
         else:
             super().keyPressEvent(event)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 __all__ = ["ImageDropZone", "LoadedImage"]

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -33,12 +33,34 @@ from pixdesk.ui import theme
 from pixdesk.ui.drop_zone import ImageDropZone
 
 
+class MessageLine(QLabel):
+    """The line under a field for its problem: its height is reserved whether or not there is a message,
+    so nothing below moves when one appears, and a message of up to `lines` lines is read in full."""
+
+    def __init__(self, name: str, lines: int = 2) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 2)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(40)
+
+    def show_problem(self, message: str) -> None:
+        self.setText(f"⚠ {message}" if message else "")
+        self.setStyleSheet(f"color: {theme.error_color()};" if message else "")
+        self.setAccessibleName(message or "No problem")
+
+
 class _CountedText(QWidget):
-    """A text field with a live 'n / limit' counter that turns red past the limit."""
+    """A text field with a live 'n / limit' counter that turns red past the limit, and its message line."""
 
     changed = Signal()
 
-    def __init__(self, name: str, limit: int, placeholder: str, multi_line: bool, height: int = 0) -> None:
+    def __init__(
+        self, name: str, label: str, limit: int, placeholder: str, multi_line: bool, lines: int = 0, error: str = ""
+    ) -> None:
         super().__init__()
         self.limit = limit
         self.edit: QPlainTextEdit | QLineEdit
@@ -46,8 +68,13 @@ class _CountedText(QWidget):
             edit = QPlainTextEdit()
             edit.setTabChangesFocus(True)
             edit.setPlaceholderText(placeholder)
-            if height:
-                edit.setFixedHeight(height)
+            # `lines` lines of text (the rest scrolls), whatever the font
+            margins = edit.contentsMargins().top() + edit.contentsMargins().bottom()
+            edit.setFixedHeight(
+                round(edit.fontMetrics().lineSpacing() * max(1, lines) + 2 * edit.document().documentMargin())
+                + margins
+                + 2
+            )
             edit.textChanged.connect(self._update)
             self.edit = edit
         else:
@@ -56,14 +83,22 @@ class _CountedText(QWidget):
             line.textChanged.connect(self._update)
             self.edit = line
         self.edit.setObjectName(name)
+        self.edit.setAccessibleName(label)
+        self.edit.setAccessibleDescription(placeholder)
         self.counter = QLabel()
-        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.counter.setObjectName(f"{name}Counter")
+        self.message = MessageLine(error or f"{name}Message")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(self.message, 1)
+        row.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(1)
         layout.addWidget(self.edit)
-        layout.addWidget(self.counter)
+        layout.addLayout(row)
         self._update()
 
     def text(self) -> str:
@@ -81,8 +116,16 @@ class _CountedText(QWidget):
     def _update(self) -> None:
         n = len(self.text())
         self.counter.setText(f"{n} / {self.limit}")
-        self.counter.setStyleSheet(f"color: {theme.error_color()}; font-weight: bold;" if n > self.limit else "")
+        over = n > self.limit
+        self.counter.setStyleSheet(f"color: {theme.error_color()}; font-weight: bold;" if over else "")
+        self.counter.setAccessibleName(f"{n} of {self.limit} characters")
         self.changed.emit()
+
+
+def _narrow(combo: QComboBox) -> None:
+    """A combo box as narrow as a few characters allows (it widens with the column), so the form fits 800 px."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(4)
 
 
 Quoter = Callable[[GenerationRequest, int], Estimate | None]
@@ -110,7 +153,6 @@ class InputsPanel(QWidget):
     def __init__(self, spec: ModelSpec = DEFAULT_MODEL, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
-        self._errors: dict[str, QLabel] = {}
         # The price book lives in the window (it follows the backend); the form only asks it.
         self.quoter: Quoter | None = None
         self.demo = False
@@ -123,27 +165,34 @@ class InputsPanel(QWidget):
         self.drop.loading_changed.connect(lambda _loading: self._refresh())
         self.prompt = _CountedText(
             "promptEdit",
+            "Prompt",
             spec.param("prompt").max_length or 2048,
             "Describe the motion: “She turns to the camera and smiles…”",
             True,
-            96,
+            lines=3,
+            error="promptError",
         )
         self.negative = _CountedText(
             "negativePromptEdit",
+            "Avoid (negative prompt)",
             spec.param("negative_prompt").max_length or 2048,
             "What to avoid (optional): blur, extra fingers…",
             True,
-            48,
+            lines=2,
+            error="negative_promptError",
         )
-        self.resolution = self._combo("resolutionCombo", "resolution")
-        self.duration = self._combo("durationCombo", "duration", suffix=" s")
+        self.resolution = self._combo("resolutionCombo", "resolution", "Resolution")
+        self.duration = self._combo("durationCombo", "duration", "Duration", suffix=" s")
         self.style_combo = QComboBox()
         self.style_combo.setObjectName("styleCombo")
+        self.style_combo.setAccessibleName("Style")
+        _narrow(self.style_combo)
         self.style_combo.addItem("None", None)
         for value in spec.param("style").choices:
             self.style_combo.addItem(STYLE_LABELS.get(str(value), str(value)), value)
         self.seed = QLineEdit()
         self.seed.setObjectName("seedEdit")
+        self.seed.setAccessibleName("Seed")
         self.seed.setPlaceholderText("Random")
         self.seed.setValidator(QIntValidator(0, spec.param("seed").maximum or 2_147_483_647, self.seed))
         self.seed.setToolTip(spec.param("seed").help)
@@ -153,28 +202,35 @@ class InputsPanel(QWidget):
         self.dice.setToolTip("Fill in a random seed")
         self.dice.setAccessibleName("Random seed")
         self.dice.clicked.connect(self.roll_seed)
+        # One line for the options' problems (they rarely have any: impossible choices cannot be picked).
+        self.options_message = MessageLine("optionsError", lines=1)
 
         self.lip_group = QGroupBox("Make the character speak")
         self.lip_group.setObjectName("lipSyncGroup")
+        self.lip_group.setAccessibleName("Make the character speak")
         self.lip_group.setCheckable(True)
         self.lip_group.setChecked(False)
         self.lip_text = _CountedText(
             "lipSyncTextEdit",
+            "Line to speak",
             spec.param("lip_sync_tts_content").max_length or 140,
             "The line to say, e.g. “Welcome to the show!”",
             False,
+            error="lip_sync_tts_contentError",
         )
-        self.speaker = self._combo("speakerCombo", "lip_sync_tts_speaker")
-        lip_form = QFormLayout(self.lip_group)
-        lip_form.addRow("Line", self.lip_text)
-        lip_form.addRow("", self._error_label("lip_sync_tts_content"))
-        lip_form.addRow("Voice", self.speaker)
-        lip_form.addRow("", self._error_label("lip_sync_tts_speaker"))
+        self.speaker = self._combo("speakerCombo", "lip_sync_tts_speaker", "Voice")
+        lip_grid = QGridLayout(self.lip_group)
+        lip_grid.setContentsMargins(8, 4, 8, 2)
+        lip_grid.setHorizontalSpacing(6)
+        lip_grid.setVerticalSpacing(0)
+        lip_grid.addWidget(self.lip_text, 0, 0)
+        lip_grid.addWidget(self.speaker, 0, 1, Qt.AlignmentFlag.AlignTop)
+        lip_grid.setColumnStretch(0, 1)
 
         self.generate = QPushButton("Generate")
         self.generate.setObjectName("generateButton")
         self.generate.setDefault(True)
-        self.generate.setMinimumHeight(36)
+        self.generate.setMinimumHeight(34)
         self.generate.setToolTip("Generate the video (Ctrl+Enter)")
         self.generate.clicked.connect(self.submit)
         self._added_timer = QTimer(self)
@@ -183,38 +239,63 @@ class InputsPanel(QWidget):
         self._added_timer.timeout.connect(lambda: self.generate.setText("Generate"))
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.submit, Qt.ShortcutContext.WindowShortcut)
-        self.hint = QLabel()
-        self.hint.setObjectName("generateHint")
-        self.hint.setWordWrap(True)
+        # Why Generate is disabled (or what the guard said): two lines, always reserved.
+        self.hint = MessageLine("generateHint", lines=2)
+        self.hint.setAccessibleName("Why Generate is not available")
         self.estimate = QLabel("price unknown")
         self.estimate.setObjectName("estimateLabel")
         self.estimate.setAccessibleName("Estimated cost")
         self.estimate.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+        self._errors: dict[str, MessageLine] = {
+            "prompt": self.prompt.message,
+            "negative_prompt": self.negative.message,
+            "resolution": self.options_message,
+            "duration": self.options_message,
+            "style": self.options_message,
+            "seed": self.options_message,
+            "lip_sync_tts_content": self.lip_text.message,
+            "lip_sync_tts_speaker": self.lip_text.message,
+        }
+        self._problems: dict[str, str] = {}  # field -> what the last check or the server said about it
+
         seed_row = QHBoxLayout()
         seed_row.setSpacing(4)
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.dice)
-
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Prompt", self.prompt)
-        form.addRow("", self._error_label("prompt"))
-        form.addRow("Avoid", self.negative)
-        form.addRow("", self._error_label("negative_prompt"))
-        form.addRow("Resolution", self.resolution)
-        form.addRow("", self._error_label("resolution"))
-        form.addRow("Duration", self.duration)
-        form.addRow("", self._error_label("duration"))
-        form.addRow("Style", self.style_combo)
-        form.addRow("Seed", seed_row)
-        form.addRow("", self._error_label("seed"))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(3)
+        row = 0
+        for text, field in (("Prompt", self.prompt), ("Avoid", self.negative)):
+            label = QLabel(text)
+            label.setBuddy(field.edit)
+            grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            grid.addWidget(field, row, 1, 1, 3)
+            row += 1
+        for pairs in (
+            (("Resolution", self.resolution), ("Duration", self.duration)),
+            (("Style", self.style_combo), ("Seed", seed_row)),
+        ):
+            for column, (text, item) in enumerate(pairs):
+                label = QLabel(text)
+                if isinstance(item, QWidget):
+                    label.setBuddy(item)
+                    grid.addWidget(item, row, 2 * column + 1)
+                elif isinstance(item, QHBoxLayout):
+                    label.setBuddy(self.seed)
+                    grid.addLayout(item, row, 2 * column + 1)
+                grid.addWidget(label, row, 2 * column, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+            row += 1
+        grid.addWidget(self.options_message, row, 0, 1, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setContentsMargins(8, 8, 8, 6)
+        layout.setSpacing(4)
         layout.addWidget(self.drop, 1)
-        layout.addWidget(self._error_label("image_url"))
-        layout.addLayout(form)
+        layout.addLayout(grid)
         layout.addWidget(self.lip_group)
         generate_row = QHBoxLayout()
         generate_row.addWidget(self.generate, 1)
@@ -232,16 +313,30 @@ class InputsPanel(QWidget):
             self.seed.textChanged,
         ):
             signal.connect(self._refresh)
+        # A problem the server named goes once the person changes that field.
+        for fields, changed in (
+            (("prompt",), self.prompt.changed),
+            (("negative_prompt",), self.negative.changed),
+            (("lip_sync_tts_content", "lip_sync_tts_speaker"), self.lip_text.changed),
+            (("lip_sync_tts_speaker",), self.speaker.currentIndexChanged),
+            (("seed",), self.seed.textChanged),
+            (("style",), self.style_combo.currentIndexChanged),
+            (("resolution", "duration"), self.resolution.currentIndexChanged),
+            (("resolution", "duration"), self.duration.currentIndexChanged),
+        ):
+            changed.connect(lambda *_a, f=fields: self._forget_problems(f))
         self.resolution.currentIndexChanged.connect(self._apply_exclusions)
         self.duration.currentIndexChanged.connect(self._apply_exclusions)
         self._apply_exclusions()
         self._refresh()
 
     # -- building ----------------------------------------------------------------------------------
-    def _combo(self, name: str, param_name: str, suffix: str = "") -> QComboBox:
+    def _combo(self, name: str, param_name: str, label: str, suffix: str = "") -> QComboBox:
         param = self.spec.param(param_name)
         combo = QComboBox()
         combo.setObjectName(name)
+        combo.setAccessibleName(label)
+        _narrow(combo)
         for value in param.choices:
             combo.addItem(f"{value}{suffix}", value)
         if param.default is not None:
@@ -249,14 +344,6 @@ class InputsPanel(QWidget):
         if param.help:
             combo.setToolTip(param.help)
         return combo
-
-    def _error_label(self, field: str) -> QLabel:
-        label = QLabel()
-        label.setObjectName(f"{field}Error")
-        label.setWordWrap(True)
-        label.hide()
-        self._errors[field] = label
-        return label
 
     # -- behaviour ---------------------------------------------------------------------------------
     def _apply_exclusions(self) -> None:
@@ -312,11 +399,37 @@ class InputsPanel(QWidget):
     def _refresh(self) -> None:
         reason = self.blocking_reason()
         self.generate.setEnabled(reason is None)
+        # A disabled button says why on hover too (the line under it says it as well).
+        self.generate.setToolTip(reason or "Generate the video (Ctrl+Enter)")
         message = reason or self._guard_message
         self.hint.setText(message)
+        self.hint.setToolTip(message)
         self.hint.setStyleSheet(f"color: {theme.error_color()};" if not reason and message else "")
-        self.hint.setVisible(bool(message))
+        self.hint.setAccessibleName(message or "Ready to generate")
+        self._show_problems()
         self.ready_changed.emit(reason is None)
+
+    def _show_problems(self) -> None:
+        """Each field's line: what the last check or the server said, else a text over its limit."""
+        over = {
+            "prompt": self.prompt,
+            "negative_prompt": self.negative,
+            "lip_sync_tts_content": self.lip_text,
+        }
+        by_line: dict[int, list[str]] = {}
+        for field, line in self._errors.items():
+            message = self._problems.get(field, "")
+            counted = over.get(field)
+            if not message and counted is not None and counted.over_limit():
+                extra = len(counted.text()) - counted.limit
+                message = f"{extra} character{'s' if extra != 1 else ''} over the limit: shorten it to generate."
+            messages = by_line.setdefault(id(line), [])
+            if message and message not in messages:
+                messages.append(message)
+        for line in {id(line): line for line in self._errors.values()}.values():
+            text = " ".join(by_line.get(id(line), []))
+            line.show_problem(text)
+            line.setToolTip(text)
 
     def request(self) -> GenerationRequest:
         seed_text = self.seed.text().strip()
@@ -335,12 +448,26 @@ class InputsPanel(QWidget):
         )
 
     def show_errors(self, errors: list[FieldError]) -> None:
-        by_field = {e.field: e.message for e in errors}
-        for field, label in self._errors.items():
-            message = by_field.get(field)
-            label.setText(f"⚠ {message}" if message else "")
-            label.setStyleSheet(f"color: {theme.error_color()};")
-            label.setVisible(bool(message))
+        """Put each problem next to its field (an image problem in the drop zone); they stay until the next
+        check or a change to that field."""
+        self._problems = {}
+        for error in errors:
+            if error.field == "image_url":
+                self.drop.show_problem(error.message)
+            elif error.field in self._errors:
+                self._problems.setdefault(error.field, error.message)
+            else:  # a field the form does not show (the model, say): under Generate
+                self.show_guard_message(error.message)
+        self._show_problems()
+
+    def _forget_problems(self, fields: tuple[str, ...]) -> None:
+        if any(self._problems.pop(f, None) for f in fields):
+            self._show_problems()
+
+    def field_message(self, field: str) -> str:
+        """What the line under `field` says now ("" when nothing is wrong)."""
+        line = self._errors.get(field)
+        return line.text().removeprefix("⚠ ") if line is not None else self.drop.error_text()
 
     def submit(self) -> None:
         if self.blocking_reason() is not None:

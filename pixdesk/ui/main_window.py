@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
     QObject,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListView,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -46,6 +51,7 @@ from pixdesk.runtime import Runtime
 from pixdesk.ui import theme
 from pixdesk.ui.controller import JobController
 from pixdesk.ui.inputs_panel import InputsPanel
+from pixdesk.ui.notifier import DesktopNotifier
 from pixdesk.ui.player import PlayerPanel
 from pixdesk.ui.queue_model import JobDelegate, JobListModel
 from pixdesk.ui.settings_dialog import SettingsDialog, save_settings_async, store_key
@@ -57,6 +63,11 @@ class EngineBridge(QObject):
 
     job_changed = Signal(object)
     notice = Signal(str, str)
+
+
+MINIMUM_SIZE = (800, 600)
+# Narrower than this, the queue goes under the player instead of beside it (three columns would crush them).
+SIDE_BY_SIDE_WIDTH = 1120
 
 
 class MainWindow(QMainWindow):
@@ -91,7 +102,8 @@ class MainWindow(QMainWindow):
         self.controller.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
 
         self.setWindowIcon(theme.app_icon())
-        self.setMinimumSize(980, 620)
+        self.setMinimumSize(*MINIMUM_SIZE)
+        self.notifier = DesktopNotifier(self)
         self.inputs = InputsPanel()
         self.inputs.quoter = self.quote
         self.inputs.generate_requested.connect(self.generate)
@@ -108,6 +120,10 @@ class MainWindow(QMainWindow):
         self.queue.setUniformItemSizes(True)
         self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # A finished clip drags out as a file (to a file manager, a chat, an editor); never moved out.
+        self.queue.setDragEnabled(True)
+        self.queue.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.queue.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.queue.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.queue.customContextMenuRequested.connect(self._context_menu)
         self.queue.activated.connect(lambda index: self.controller.trigger(Action.PLAY, self.model.job_at(index.row())))
@@ -118,6 +134,7 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self._build_status_bar()
+        self._set_tab_order()
         self._update_mode()
         self._restore_geometry()
         spawn(self._startup())
@@ -130,8 +147,10 @@ class MainWindow(QMainWindow):
         self.banner_text.setWordWrap(True)
         self.banner_text.setObjectName("demoBannerText")
         self.banner_button = QPushButton("Open Settings…")
+        self.banner_button.setObjectName("bannerSettingsButton")
         self.banner_button.clicked.connect(self.open_settings)
         self.resume_button = QPushButton("Resume submissions")
+        self.resume_button.setObjectName("resumeSubmissionsButton")
         self.resume_button.clicked.connect(self._resume_submissions)
         self.resume_button.hide()
         row = QHBoxLayout(self.banner)
@@ -142,11 +161,17 @@ class MainWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         scroll = QScrollArea()
+        scroll.setObjectName("inputsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a tab stop of its own: the fields inside are
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.inputs)
-        scroll.setMinimumWidth(300)
+        # As wide as the form needs (plus a scroll bar, should a huge font ever need one): never clipped.
+        scroll.setMinimumWidth(self.inputs.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self.inputs_scroll = scroll
         queue_panel = QWidget()
+        queue_panel.setObjectName("queuePanel")
         queue_layout = QVBoxLayout(queue_panel)
         queue_layout.setContentsMargins(8, 8, 8, 8)
         header = QHBoxLayout()
@@ -158,16 +183,22 @@ class MainWindow(QMainWindow):
         header.addWidget(self.queue_count)
         queue_layout.addLayout(header)
         queue_layout.addWidget(self.queue, 1)
-        queue_panel.setMinimumWidth(280)
+        queue_panel.setMinimumSize(260, 150)
+        # [inputs | [player | queue]]: the inner pair stands side by side on a wide window, stacked on a narrow one.
+        self.side_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.side_splitter.setObjectName("playerQueueSplitter")
+        self.side_splitter.addWidget(self.player_panel)
+        self.side_splitter.addWidget(queue_panel)
+        self.side_splitter.setStretchFactor(0, 1)
+        self.side_splitter.setStretchFactor(1, 0)
+        self.side_splitter.setChildrenCollapsible(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(scroll)
-        self.splitter.addWidget(self.player_panel)
-        self.splitter.addWidget(queue_panel)
+        self.splitter.addWidget(self.side_splitter)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
-        self.splitter.setSizes([360, 640, 380])
+        self.splitter.setSizes([370, 1010])
         self.splitter.setChildrenCollapsible(False)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -176,6 +207,55 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Queue beside the player when there is room for three columns, else under it."""
+        wide = self.width() >= SIDE_BY_SIDE_WIDTH
+        wanted = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.side_splitter.orientation() == wanted and self.side_splitter.property("arranged"):
+            return
+        self.side_splitter.setOrientation(wanted)
+        self.side_splitter.setProperty("arranged", True)
+        # Sizes once the splitter has its new shape: the player gets the larger part.
+        QTimer.singleShot(0, self, lambda: self._share_side(wide))
+
+    def _share_side(self, wide: bool) -> None:
+        total = self.side_splitter.width() if wide else self.side_splitter.height()
+        player = max(total - 380, total * 3 // 5) if wide else total * 3 // 5
+        self.side_splitter.setSizes([player, max(1, total - player)])
+
+    def is_side_by_side(self) -> bool:
+        """Whether the queue stands beside the player (a wide window) rather than under it."""
+        return self.side_splitter.orientation() == Qt.Orientation.Horizontal
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _set_tab_order(self) -> None:
+        """Tab goes the way the eye reads: the banner, the form top to bottom, the player, the queue."""
+        inputs = self.inputs
+        chain: list[QWidget] = [
+            self.resume_button,
+            self.banner_button,
+            inputs.drop,
+            inputs.prompt.edit,
+            inputs.negative.edit,
+            inputs.resolution,
+            inputs.duration,
+            inputs.style_combo,
+            inputs.seed,
+            inputs.dice,
+            inputs.lip_group,
+            inputs.lip_text.edit,
+            inputs.speaker,
+            inputs.generate,
+            *self.player_panel.focus_chain(),
+            self.queue,
+        ]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _action(
         self,
@@ -198,7 +278,8 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action("Paste image", self.inputs.drop.paste, QKeySequence.StandardKey.Paste)
         self.save_action = self._action("Save video…", self.save_current, QKeySequence.StandardKey.Save)
         self.save_action.setEnabled(False)
-        self.settings_action = self._action("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        # Ctrl+, everywhere: the platform's Preferences key is empty on Linux.
+        self.settings_action = self._action("Settings…", self.open_settings, QKeySequence("Ctrl+,"))
         quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         for action in (self.open_action, self.paste_action, self.save_action):
             file_menu.addAction(action)
@@ -208,7 +289,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         self.addActions([self.open_action, self.paste_action, self.save_action, self.settings_action, quit_action])
 
-        view_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        # Job shortcuts act on the selected job wherever focus is in the window; a text field keeps the keys
+        # it edits with (see `eventFilter`).
         actions = self.controller.actions
         for job_action, shortcut in (
             (Action.COPY_PROMPT, QKeySequence(QKeySequence.StandardKey.Copy)),
@@ -216,9 +298,11 @@ class MainWindow(QMainWindow):
             (Action.REMOVE, QKeySequence(QKeySequence.StandardKey.Delete)),
         ):
             actions[job_action].setShortcut(shortcut)
-            actions[job_action].setShortcutContext(view_only)
+            actions[job_action].setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.job_actions = {a.value: q for a, q in actions.items()}
-        self.queue.addActions(list(actions.values()))
+        self.addActions(list(actions.values()))
+        for field in self.findChildren(QLineEdit) + self.findChildren(QPlainTextEdit):
+            field.installEventFilter(self)
         edit_menu = menu.addMenu("&Edit")
         edit_menu.addAction(self.controller.undo_action)
         self.addAction(self.controller.undo_action)
@@ -251,15 +335,33 @@ class MainWindow(QMainWindow):
         self._update_counts()
 
     # -- state display -----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Text fields keep Ctrl+C/Ctrl+V/Delete for editing, except when they would do nothing with them: Ctrl+V
+        with only an image on the clipboard pastes the image, Ctrl+C with no text selected copies the selected
+        job's prompt."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if event.matches(QKeySequence.StandardKey.Paste) and _clipboard_has_only_image():
+                event.ignore()  # not the field's: the window's Paste image takes it
+                return True
+            if event.matches(QKeySequence.StandardKey.Copy) and not _has_selection(watched):
+                event.ignore()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _title(self) -> str:
+        """'PixDesk', '— demo mode', and how many jobs are running, each said once (the taskbar shows it)."""
+        running = sum(1 for j in self.model.jobs() if j.state not in FINAL)
+        title = f"{APP_NAME} — demo mode" if self.runtime.demo else APP_NAME
+        return f"{title} ({running} running)" if running else title
+
     def _update_mode(self) -> None:
         demo = self.runtime.demo
-        self.setWindowTitle(f"{APP_NAME} — demo mode" if demo else APP_NAME)
+        self.setWindowTitle(self._title())
         if demo:
             self.mode_label.setText("● Demo (simulator)")
             self.mode_label.setToolTip("Jobs run against PixDesk's built-in simulator: no credits, no network.")
             self.banner_text.setText(
-                "<b>Demo mode.</b> Videos come from PixDesk's built-in simulator — no API key, no credits. "
-                "To make real videos, add your AI/ML API key in Settings."
+                "<b>Demo mode:</b> free videos from the built-in simulator. Add your AI/ML API key for real ones."
             )
             if getattr(self.runtime.keystore, "state", None) == "locked":  # say why the saved key is not used
                 reason = self.runtime.keystore.last_error or "the system keychain is locked"
@@ -275,7 +377,8 @@ class MainWindow(QMainWindow):
         self.inputs.demo = demo
         self.inputs.update_estimate()
         self.banner.setVisible(demo or self.engine.paused_reason is not None)
-        self.banner_button.setText("Open Settings…")
+        self.banner_button.setText("Add API key…" if demo and self.engine.paused_reason is None else "Open Settings…")
+        self.banner_button.setAccessibleName(self.banner_button.text().rstrip("…"))
 
     def refresh_counts(self) -> None:
         self._update_counts()
@@ -287,6 +390,7 @@ class MainWindow(QMainWindow):
         self._update_spend()
         done = sum(1 for j in jobs if j.state is JobState.COMPLETED)
         self.queue_count.setText(f"{running} running · {done} done" if jobs else "No jobs yet")
+        self.setWindowTitle(self._title())
 
     # -- money -------------------------------------------------------------------------------------------
     def quote(self, request: GenerationRequest, count: int = 1) -> Estimate | None:
@@ -399,14 +503,33 @@ class MainWindow(QMainWindow):
         if newly_done:
             self._finished_here.add(job.id)
         if newly_done and self._ready:
-            if not self.player_panel.is_playing() and job.file_path:
-                self._select(job.id)
-                self.play_job(job)
+            # Plays by itself unless the person is watching another clip they chose.
+            if not self.player_panel.is_watching() and job.file_path and Path(job.file_path).exists():
+                self.player_panel.play_file(job.file_path, chosen=False)
+                self.save_action.setEnabled(True)
+                self._select(job.id)  # the row follows; the clip is already the current one
             spawn(self.refresh_balance())
+        newly_failed = job.state is JobState.FAILED and previous is not None and previous.state is not JobState.FAILED
+        if self._ready and (newly_done or newly_failed):
+            self._notify_if_away(job)
         self._update_counts()
         selected = self.selected_job()
         if selected is not None and selected.id == job.id:
             self._update_job_actions()
+
+    def is_attended(self) -> bool:
+        """The person is looking at this window (it is the active one): no desktop notification then."""
+        return self.isActiveWindow() and not self.isMinimized()
+
+    def _notify_if_away(self, job: Job) -> None:
+        if not self.settings.notify_when_inactive or self.is_attended():
+            return
+        prompt = clean_text(job.request.prompt, 60) or "Your video"
+        if job.state is JobState.COMPLETED:
+            self.notifier.notify("Video ready", f"“{prompt}” has finished.")
+        else:
+            reason = job.error or "The job failed."
+            self.notifier.notify("Video failed", f"“{prompt}”: {clean_text(reason, 200)}")
 
     def show_notice(self, message: str) -> None:
         """A message that must not be missed, in the banner above everything (not a blocking dialog)."""
@@ -491,6 +614,28 @@ class MainWindow(QMainWindow):
         job = self._job_for_file(self.player_panel.current_file)
         if job is not None:
             self.controller.trigger(Action.SAVE, job)
+
+    # -- images from outside (the command line, a second launch) ------------------------------------------
+    def open_images(self, paths: list[str]) -> None:
+        """Images given on the command line or handed over by a second launch: the first goes into the form
+        (the drop zone checks it off the UI thread and says so if it is refused)."""
+        usable = [p for p in paths if p]
+        if not usable:
+            return
+        self.inputs.drop.load_path(usable[0])
+        if len(usable) > 1:
+            self.statusBar().showMessage(
+                f"Opened {Path(usable[0]).name}; PixDesk takes one image at a time ({len(usable) - 1} more ignored)",
+                8000,
+            )
+
+    def bring_to_front(self) -> None:
+        """Show the window above the others (a second launch handed its work to this one)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     # -- settings ----------------------------------------------------------------------------------
     def open_settings(self) -> None:
@@ -589,6 +734,19 @@ class MainWindow(QMainWindow):
 
     async def wait_closed(self) -> None:
         await self._closed
+
+
+def _clipboard_has_only_image() -> bool:
+    mime = QGuiApplication.clipboard().mimeData()
+    return mime is not None and mime.hasImage() and not mime.text().strip()
+
+
+def _has_selection(field: QObject) -> bool:
+    if isinstance(field, QLineEdit):
+        return field.hasSelectedText()
+    if isinstance(field, QPlainTextEdit):
+        return field.textCursor().hasSelection()
+    return True
 
 
 def _html(text: str) -> str:

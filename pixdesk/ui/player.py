@@ -1,17 +1,18 @@
-"""The embedded player: video, play/pause, seek, time, volume, mute and loop."""
+"""The embedded player: video, play/pause, seek, time, volume, mute and loop; a clip can be dragged out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QDrag, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QSlider,
     QStackedLayout,
@@ -20,6 +21,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+def clip_mime(path: str) -> QMimeData:
+    """What a dragged clip carries: its file URL (file managers copy it, players open it) and its path."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(Path(path)))])
+    mime.setText(str(Path(path)))
+    return mime
+
+
+def _start_drag(drag: QDrag) -> None:
+    drag.exec(Qt.DropAction.CopyAction)  # never Move: the clip stays in PixDesk's library
 
 
 def _clock(ms: int) -> str:
@@ -34,12 +47,21 @@ class PlayerPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("videoPlayer")
         self.current_file: str | None = None
+        # Whether the person chose the clip now showing (clicked it, pressed play, seeked): they are watching
+        # it, and a clip that finishes elsewhere must not take its place. An auto-played clip is not theirs.
+        self._chosen = False
+        self._press: QPoint | None = None
+        # Runs a drag of the clip out of the player; a public seam (tests look at the drag instead).
+        self.start_drag: Callable[[QDrag], None] = _start_drag
         self.player = QMediaPlayer(player_parent)
         self.audio = QAudioOutput(player_parent)
         self.player.setAudioOutput(self.audio)
         self.video = QVideoWidget()
         self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.video.setMinimumSize(320, 200)
+        self.video.setMinimumSize(200, 112)
+        self.video.setAccessibleName("Video")
+        self.video.setToolTip("Drag the clip to a folder or another app to copy it")
+        self.video.installEventFilter(self)
         self.player.setVideoOutput(self.video)
 
         self.empty = QLabel("Your video will play here.\nPick a finished job in the queue, or generate one.")
@@ -57,15 +79,18 @@ class PlayerPanel(QWidget):
         self.play_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setToolTip("Play / pause (Space)")
         self.play_button.setAccessibleName("Play")
-        self.play_button.clicked.connect(self.toggle)
+        self.play_button.clicked.connect(self.toggle_by_user)
         self.position = QSlider(Qt.Orientation.Horizontal)
         self.position.setObjectName("seekSlider")
         self.position.setAccessibleName("Position")
         self.position.setRange(0, 0)
+        self.position.setMinimumWidth(100)
         self.position.sliderMoved.connect(self.player.setPosition)
-        self.position.sliderPressed.connect(lambda: self.player.setPosition(self.position.value()))
+        self.position.sliderPressed.connect(self._seek_pressed)
+        self.position.actionTriggered.connect(lambda _action: self._mark_chosen())
         self.time = QLabel("0:00 / 0:00")
         self.time.setObjectName("timeLabel")
+        self.time.setAccessibleName("Time")
         self.time.setMinimumWidth(self.time.fontMetrics().horizontalAdvance("00:00 / 00:00") + 4)
         self.mute = QToolButton()
         self.mute.setObjectName("muteButton")
@@ -79,7 +104,8 @@ class PlayerPanel(QWidget):
         self.volume.setAccessibleName("Volume")
         self.volume.setRange(0, 100)
         self.volume.setValue(80)
-        self.volume.setMaximumWidth(90)
+        self.volume.setMinimumWidth(60)
+        self.volume.setMaximumWidth(100)
         self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
         self.audio.setVolume(0.8)
         self.loop = QToolButton()
@@ -88,11 +114,14 @@ class PlayerPanel(QWidget):
         self.loop.setCheckable(True)
         self.loop.setChecked(True)
         self.loop.setToolTip("Play the clip in a loop")
+        self.loop.setAccessibleName("Loop")
         self.loop.toggled.connect(self._set_loop)
         self._set_loop(True)
-        self.save = QPushButton("Save…")
+        self.save = QToolButton()
+        self.save.setText("Save…")
         self.save.setObjectName("saveButton")
         self.save.setToolTip("Save the video (Ctrl+S)")
+        self.save.setAccessibleName("Save video")
         self.save.setEnabled(False)
         self.save.clicked.connect(self.save_requested)
 
@@ -113,12 +142,16 @@ class PlayerPanel(QWidget):
         self.player.positionChanged.connect(self._position_changed)
         self.player.durationChanged.connect(self._duration_changed)
         self.player.playbackStateChanged.connect(self._state_changed)
-        QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle, Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(
+            QKeySequence(Qt.Key.Key_Space), self, self.toggle_by_user, Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
         self._set_controls_enabled(False)
 
     # -- control -----------------------------------------------------------------------------------
-    def play_file(self, path: str, autoplay: bool = True) -> None:
+    def play_file(self, path: str, autoplay: bool = True, chosen: bool = True) -> None:
+        """Show `path` (and play it); `chosen`: the person picked it (False: it played by itself)."""
         self.current_file = path
+        self._chosen = chosen
         self.stack.setCurrentWidget(self.video)
         self.player.setSource(QUrl.fromLocalFile(str(Path(path))))
         self._set_controls_enabled(True)
@@ -129,6 +162,7 @@ class PlayerPanel(QWidget):
         self.player.stop()
         self.player.setSource(QUrl())
         self.current_file = None
+        self._chosen = False
         self.stack.setCurrentWidget(self.empty)
         self._set_controls_enabled(False)
 
@@ -141,6 +175,61 @@ class PlayerPanel(QWidget):
 
     def is_playing(self) -> bool:
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
+    def focus_chain(self) -> list[QWidget]:
+        """The player's controls in the order Tab visits them (left to right)."""
+        return [self.play_button, self.position, self.mute, self.volume, self.loop, self.save]
+
+    def is_watching(self) -> bool:
+        """The person is watching the clip showing: they chose it, and it is playing or paused on a frame
+        (a clip they let finish without a loop, or one that played by itself, is not being watched)."""
+        if self.current_file is None or not self._chosen:
+            return False
+        return self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState
+
+    def toggle_by_user(self) -> None:
+        self._mark_chosen()
+        self.toggle()
+
+    def _mark_chosen(self) -> None:
+        if self.current_file is not None:
+            self._chosen = True
+
+    def _seek_pressed(self) -> None:
+        self._mark_chosen()
+        self.player.setPosition(self.position.value())
+
+    def clip_mime(self) -> QMimeData | None:
+        """What dragging the clip out carries (None: no clip showing)."""
+        return clip_mime(self.current_file) if self.current_file else None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Drag the clip out of the video: press, then move past the platform's drag distance."""
+        if watched is self.video and self.current_file:
+            if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+                if event.button() == Qt.MouseButton.LeftButton:
+                    self._press = event.position().toPoint()
+            elif event.type() == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+                if self._press is not None and event.buttons() & Qt.MouseButton.LeftButton:
+                    moved = (event.position().toPoint() - self._press).manhattanLength()
+                    if moved >= QApplication.startDragDistance():
+                        self._press = None
+                        self._drag_clip()
+                        return True
+            elif event.type() == QEvent.Type.MouseButtonRelease:
+                self._press = None
+        return super().eventFilter(watched, event)
+
+    def _drag_clip(self) -> None:
+        mime = self.clip_mime()
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        frame = self.video.grab().scaledToWidth(160, Qt.TransformationMode.SmoothTransformation)
+        if not frame.isNull():
+            drag.setPixmap(frame)
+        self.start_drag(drag)
 
     def toggle(self) -> None:
         if self.current_file is None:
