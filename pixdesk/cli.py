@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import sys
 import time
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pixdesk import __version__
 from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
@@ -31,16 +36,22 @@ EXIT_INPUT, EXIT_REFUSED, EXIT_NETWORK = (EXIT_CODES[k] for k in (ErrorKind.INPU
 
 
 class _Parser(argparse.ArgumentParser):
+    commands: tuple[str, ...] = ()  # the sub-commands' names (a first argument that is not one is an image)
+
     def error(self, message: str) -> Any:  # exit 2 with a one-line reason, like every bad input
         self.exit(EXIT_INPUT, f"pixdesk: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     spec = DEFAULT_MODEL
-    parser = _Parser(prog="pixdesk", description="Turn a still image into a short video (pixverse/v5).")
+    parser = _Parser(
+        prog="pixdesk",
+        description="Turn a still image into a short video (pixverse/v5). With no COMMAND, open the window with "
+        "the IMAGE files (paths or file:// URIs) loaded; when PixDesk is already running, its window takes them.",
+    )
     parser.add_argument("--version", action="version", version=f"pixdesk {__version__}")
     parser.add_argument("--demo", action="store_true", help="use the built-in simulator instead of the API")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", title="commands")
 
     gen = sub.add_parser("generate", help="run one job headless and save the video")
     gen.add_argument("image", help="a JPEG/PNG/WebP/... file, or an https:// URL")
@@ -100,14 +111,74 @@ def build_parser() -> argparse.ArgumentParser:
     spend = sub.add_parser("spend", help="what live jobs cost: today, this month, and per job")
     spend.add_argument("--json", action="store_true")
     spend.add_argument("--offline", action="store_true", help="do not ask the ledger for charges not confirmed yet")
+    parser.commands = tuple(sub.choices)
+    # Set after the sub-commands, whose own usage lines start from `prog`.
+    parser.usage = "%(prog)s [-h] [--version] [--demo] [IMAGE ...]\n       %(prog)s [--demo] COMMAND [options]"
     return parser
+
+
+def split_gui_arguments(argv: Sequence[str], commands: Collection[str]) -> tuple[list[str], list[str]] | None:
+    """`pixdesk [--demo] [IMAGE ...]`: (its options, its image arguments); None when argv runs a command.
+
+    A first argument (not an option) that names a command is that command; anything else opens the window with
+    images. After `--` everything is an image (a file called `jobs`: `pixdesk -- jobs`, or `pixdesk ./jobs`)."""
+    options: list[str] = []
+    images: list[str] = []
+    only_images = False
+    for arg in argv:
+        if only_images:
+            images.append(arg)
+        elif arg == "--":
+            only_images = True
+        elif arg.startswith("-") and arg != "-":
+            options.append(arg)
+        elif not images and arg in commands:
+            return None
+        else:
+            images.append(arg)
+    return options, images
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def image_path(arg: str, cwd: str | None = None) -> str:
+    """An image from the command line as an absolute path: a `file://` URI (some file managers pass those) is
+    decoded; a relative path is taken from `cwd` (default: this process's folder, not the running window's).
+    Raises ValueError for any other URI."""
+    if arg[:5].lower() == "file:":
+        parts = urlsplit(arg)
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"not a file on this computer: {arg}")
+        arg = url2pathname(parts.path)
+    elif _SCHEME.match(arg):
+        raise ValueError(f"only local files can be opened this way: {arg}")
+    return os.path.abspath(os.path.join(cwd or os.getcwd(), os.path.expanduser(arg)))
+
+
+def gui_images(args: Sequence[str]) -> list[str]:
+    """The images to open, as absolute paths; what cannot be opened gets one line on stderr and is skipped."""
+    paths: list[str] = []
+    for arg in args:
+        try:
+            path = image_path(arg)
+        except ValueError as exc:
+            print(f"pixdesk: skipped: {exc}", file=sys.stderr)
+            continue
+        if not os.path.isfile(path):
+            why = "not a file" if os.path.exists(path) else "no such file"
+            print(f"pixdesk: skipped: {why}: {path}", file=sys.stderr)
+            continue
+        paths.append(path)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    gui = split_gui_arguments(argv, parser.commands)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(argv if gui is None else gui[0])
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
     if args.command != "simulator":
@@ -117,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from pixdesk.ui.app import run_gui
 
-        return run_gui(demo=args.demo)
+        return run_gui(demo=args.demo, images=gui_images(gui[1] if gui else []))
     if args.command == "generate":
         return cmd_generate(args)
     if args.command == "simulator":

@@ -75,6 +75,12 @@ class ImageDropZone(QFrame):
         self.setMinimumSize(QSize(200, 90))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Image")
+        # A visible focus ring for keyboard users, and a highlight while something is dragged over it.
+        self.setStyleSheet(
+            "#imageDrop { border: 1px solid palette(mid); border-radius: 4px; }"
+            "#imageDrop:focus { border: 2px solid palette(highlight); }"
+            '#imageDrop[hover="true"] { border: 2px dashed palette(highlight); }'
+        )
         self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
         self.current: LoadedImage | None = None
         self._generation = 0

@@ -89,16 +89,17 @@ class _CountedText(QWidget):
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.counter.setObjectName(f"{name}Counter")
         self.message = MessageLine(error or f"{name}Message")
-        row = QHBoxLayout()
+        # The line under the field (its problem, else the counter) spans the form's full width: the panel
+        # places `footer` under both the label and the field, so two lines hold a long message.
+        self.footer = QWidget()
+        row = QHBoxLayout(self.footer)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         row.addWidget(self.message, 1)
         row.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(1)
         layout.addWidget(self.edit)
-        layout.addLayout(row)
         self._update()
 
     def text(self) -> str:
@@ -120,6 +121,12 @@ class _CountedText(QWidget):
         self.counter.setStyleSheet(f"color: {theme.error_color()}; font-weight: bold;" if over else "")
         self.counter.setAccessibleName(f"{n} of {self.limit} characters")
         self.changed.emit()
+
+    def show_problem(self, message: str) -> None:
+        """The field's problem in its line; the counter steps aside meanwhile, leaving the whole width to it."""
+        self.message.show_problem(message)
+        self.message.setToolTip(message)
+        self.counter.setVisible(not message)
 
 
 def _narrow(combo: QComboBox) -> None:
@@ -225,6 +232,7 @@ class InputsPanel(QWidget):
         lip_grid.setVerticalSpacing(0)
         lip_grid.addWidget(self.lip_text, 0, 0)
         lip_grid.addWidget(self.speaker, 0, 1, Qt.AlignmentFlag.AlignTop)
+        lip_grid.addWidget(self.lip_text.footer, 1, 0, 1, 2)
         lip_grid.setColumnStretch(0, 1)
 
         self.generate = QPushButton("Generate")
@@ -272,7 +280,8 @@ class InputsPanel(QWidget):
             label.setBuddy(field.edit)
             grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             grid.addWidget(field, row, 1, 1, 3)
-            row += 1
+            grid.addWidget(field.footer, row + 1, 0, 1, 4)
+            row += 2
         for pairs in (
             (("Resolution", self.resolution), ("Duration", self.duration)),
             (("Style", self.style_combo), ("Seed", seed_row)),
@@ -421,15 +430,22 @@ class InputsPanel(QWidget):
             message = self._problems.get(field, "")
             counted = over.get(field)
             if not message and counted is not None and counted.over_limit():
-                extra = len(counted.text()) - counted.limit
-                message = f"{extra} character{'s' if extra != 1 else ''} over the limit: shorten it to generate."
+                length = len(counted.text())
+                message = (
+                    f"{length:,} / {counted.limit:,} characters: {length - counted.limit:,} over the limit."
+                )
             messages = by_line.setdefault(id(line), [])
             if message and message not in messages:
                 messages.append(message)
+        owners = {id(f.message): f for f in over.values()}
         for line in {id(line): line for line in self._errors.values()}.values():
             text = " ".join(by_line.get(id(line), []))
-            line.show_problem(text)
-            line.setToolTip(text)
+            owner = owners.get(id(line))
+            if owner is not None:
+                owner.show_problem(text)
+            else:
+                line.show_problem(text)
+                line.setToolTip(text)
 
     def request(self) -> GenerationRequest:
         seed_text = self.seed.text().strip()

@@ -639,13 +639,16 @@ class MainWindow(QMainWindow):
 
     # -- settings ----------------------------------------------------------------------------------
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.runtime.keystore, self)
+        dialog = SettingsDialog(self.settings, self.runtime.keystore, self, demo_active=self.runtime.demo)
         if dialog.exec() != SettingsDialog.DialogCode.Accepted:
             return
         dialog.apply()
-        spawn(self._apply_settings(dialog.new_key() if dialog.key_changed() else None))
+        # Demo stays as it is unless the box was changed (a session started with --demo stays a demo).
+        choice = dialog.demo_choice()
+        demo = True if choice is True or (choice is None and self.runtime.demo) else None
+        spawn(self._apply_settings(dialog.new_key() if dialog.key_changed() else None, demo))
 
-    async def _apply_settings(self, new_key: str | None) -> None:
+    async def _apply_settings(self, new_key: str | None, demo: bool | None = None) -> None:
         if new_key is not None:
             problem = await store_key(self, self.runtime.keystore, new_key)
             if problem:
@@ -654,7 +657,8 @@ class MainWindow(QMainWindow):
             await save_settings_async(self.settings)
         except OSError as exc:
             self.show_notice(f"The settings could not be saved: {exc.strerror or exc}")
-        client = await off_ui_thread(self.runtime.reconnect)  # reads the keychain: never on the UI thread
+        # Reads the keychain: never on the UI thread. `demo` None: live when a key is saved and demo is off.
+        client = await off_ui_thread(self.runtime.reconnect, demo)
         self.engine.use_backend(self.runtime.backend, client)
         self.engine.prices = self.runtime.prices  # rebuilt for the new backend: estimates stored at submit follow
         self.inputs.clear_guard_message()
@@ -687,6 +691,10 @@ class MainWindow(QMainWindow):
 
     def is_closed(self) -> bool:
         return self._closed.done()
+
+    def is_closing(self) -> bool:
+        """The person chose to quit and the shutdown has begun (or ended): no new work is taken."""
+        return self._shutting_down or self._closed.done()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Say how many jobs are running (they continue next time); wait for create requests already sent,

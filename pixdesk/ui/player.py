@@ -181,11 +181,11 @@ class PlayerPanel(QWidget):
         return [self.play_button, self.position, self.mute, self.volume, self.loop, self.save]
 
     def is_watching(self) -> bool:
-        """The person is watching the clip showing: they chose it, and it is playing or paused on a frame
-        (a clip they let finish without a loop, or one that played by itself, is not being watched)."""
+        """The person is watching the clip showing: they chose it (clicked it, played, paused or seeked it) and
+        it has not run to its end. A clip that played by itself is not being watched."""
         if self.current_file is None or not self._chosen:
             return False
-        return self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState
+        return self.player.mediaStatus() != QMediaPlayer.MediaStatus.EndOfMedia
 
     def toggle_by_user(self) -> None:
         self._mark_chosen()

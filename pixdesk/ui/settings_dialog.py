@@ -67,7 +67,10 @@ class SettingsDialog(QDialog):
     key_load_finished = Signal()
     """Emitted once the key has been read from the keychain (or reading it failed) and the field is usable."""
 
-    def __init__(self, settings: Settings, keystore: KeyStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, keystore: KeyStore, parent: QWidget | None = None, demo_active: bool | None = None
+    ) -> None:
+        """`demo_active`: whether the window runs in demo mode now (the box shows that, whatever the reason)."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -94,6 +97,7 @@ class SettingsDialog(QDialog):
         self.test_result = QLabel()
         self.test_result.setObjectName("testKeyResult")
         self.test_result.setWordWrap(True)
+        self.test_result.hide()  # no empty row: it shows once there is a result
         self.storage = QLabel(f"The key is kept {keystore.backend_description}.")
         self.storage.setWordWrap(True)
         self.storage.setObjectName("keyStorageNote")
@@ -114,7 +118,16 @@ class SettingsDialog(QDialog):
         self.in_flight.setToolTip("How many jobs may be at the server at once; the rest wait locally in order.")
         self.demo = QCheckBox("Demo mode: use the built-in simulator (no credits, no network)")
         self.demo.setObjectName("demoModeCheck")
-        self.demo.setChecked(settings.demo_mode)
+        self._demo_was = settings.demo_mode if demo_active is None else demo_active
+        self.demo.setChecked(self._demo_was)
+        if self._demo_was and not settings.demo_mode:
+            self.demo.setToolTip(
+                "On now because PixDesk was started with --demo or has no API key. Untick it to go live once a key "
+                "is saved."
+            )
+        self.notify = QCheckBox("Notify me when a job finishes while PixDesk is in the background")
+        self.notify.setObjectName("notifyCheck")
+        self.notify.setChecked(settings.notify_when_inactive)
         self.guard = QCheckBox("Spending guard")
         self.guard.setObjectName("spendingGuardCheck")
         self.guard.setToolTip("Ask before costly submissions and stop new jobs once today's budget is spent.")
@@ -140,12 +153,16 @@ class SettingsDialog(QDialog):
         folder_row.addWidget(browse)
         form = QFormLayout()
         form.addRow("API key", key_row)
-        form.addRow("", self.test_result)
-        form.addRow("", self.storage)
+        notes = QVBoxLayout()
+        notes.setSpacing(2)
+        notes.addWidget(self.test_result)
+        notes.addWidget(self.storage)
+        form.addRow("", notes)
         form.addRow("Base URL", self.base_url)
         form.addRow("Save videos to", folder_row)
         form.addRow("Jobs at once", self.in_flight)
         form.addRow("", self.demo)
+        form.addRow("", self.notify)
         form.addRow("", self.guard)
         form.addRow("Ask before a submission over", self.confirm_over)
         form.addRow("Daily budget", self.daily_budget)
@@ -210,6 +227,7 @@ class SettingsDialog(QDialog):
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.test_result.setText(text)
+        self.test_result.setVisible(bool(text))
         self.test_result.setStyleSheet("" if ok else f"color: {theme.error_color()};")
 
     def key_changed(self) -> bool:
@@ -220,10 +238,17 @@ class SettingsDialog(QDialog):
         self.settings.base_url = self.base_url.text().strip() or DEFAULT_BASE_URL
         self.settings.save_folder = self.save_folder.text().strip()
         self.settings.max_in_flight = self.in_flight.value()
-        self.settings.demo_mode = self.demo.isChecked()
+        if self.demo_choice() is not None:  # only a change of the box is a choice to remember
+            self.settings.demo_mode = self.demo.isChecked()
+        self.settings.notify_when_inactive = self.notify.isChecked()
         self.settings.spending_guard = self.guard.isChecked()
         self.settings.confirm_over_usd = self.confirm_over.value()
         self.settings.daily_budget_usd = self.daily_budget.value()
+
+    def demo_choice(self) -> bool | None:
+        """True/False when the person ticked/unticked demo mode in this dialog; None when they left it."""
+        checked = self.demo.isChecked()
+        return None if checked == self._demo_was else checked
 
     def new_key(self) -> str:
         return self.key.text().strip()
