@@ -7,3 +7,7 @@ PY=${PY:-.venv/bin/python}
 for args in "--empty" "" "--dark"; do
   xvfb-run -a -s "-screen 0 1440x900x24" "$PY" packaging/tools/screenshots.py $args
 done
+# The minimum size, on a screen just that big.
+for args in "--empty --small" "--small"; do
+  xvfb-run -a -s "-screen 0 800x600x24" "$PY" packaging/tools/screenshots.py $args
+done

@@ -452,3 +452,57 @@ def test_the_title_says_each_thing_once_and_counts_running_jobs(qtbot, window: M
     choose(window, "cancel")
     qtbot.waitUntil(lambda: job_of(window, job_id).state is JobState.CANCELLED)
     qtbot.waitUntil(lambda: window.windowTitle() == "PixDesk")
+
+
+# -- settings ------------------------------------------------------------------------------------------
+def accept_settings_when_open(changes: Any = None) -> list[QDialog]:
+    seen: list[QDialog] = []
+
+    def accept() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog) and getattr(dialog, "key_loaded", False):
+            seen.append(dialog)
+            if changes is not None:
+                changes(dialog)
+            dialog.accept()
+        else:
+            QTimer.singleShot(20, accept)
+
+    QTimer.singleShot(0, accept)
+    return seen
+
+
+def test_a_demo_session_stays_a_demo_after_settings_ok(qtbot, qloop, sim: Simulator, monkeypatch):
+    """Started with --demo while a key is saved: OK in Settings without touching the box used to go live."""
+    from pixdesk.config import load_settings
+    from pixdesk.runtime import Runtime
+    from tests.conftest import TEST_KEY, ScriptedPrompter
+
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    runtime = Runtime(load_settings(), demo=True)
+    win = MainWindow(runtime)
+    win.show()
+    win.controller.prompter = ScriptedPrompter()  # type: ignore[assignment]
+    try:
+        qtbot.waitUntil(win.is_ready, timeout=15000)
+        seen = accept_settings_when_open()
+        win.open_settings()
+        assert seen and seen[0].demo.isChecked()  # type: ignore[attr-defined]  # the box shows the mode
+        qtbot.waitUntil(lambda: win.statusBar().currentMessage().startswith("Settings saved"), timeout=10000)
+        assert runtime.demo and win.windowTitle() == "PixDesk — demo mode"
+        assert not load_settings().demo_mode  # a --demo session is not remembered as a choice
+    finally:
+        win.close()
+        qtbot.waitUntil(win.is_closed, timeout=15000)
+        win.deleteLater()
+        runtime.close()
+
+
+def test_the_notification_setting_is_kept(qtbot, window: MainWindow):
+    from pixdesk.config import load_settings
+
+    seen = accept_settings_when_open(lambda dialog: dialog.notify.setChecked(False))
+    window.open_settings()
+    assert seen and not seen[0].test_result.isVisible()  # type: ignore[attr-defined]  # no empty row
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Settings saved"), timeout=10000)
+    assert not window.settings.notify_when_inactive and not load_settings().notify_when_inactive

@@ -42,7 +42,14 @@ from pixdesk.ui.queue_model import JobRole  # noqa: E402
 SAMPLES = ROOT / "resources" / "samples"
 
 
+# `--small`: the window at its minimum size (800x600) on a screen of that size; names end in -800x600.
+SMALL = "--small" in sys.argv
+SIZE = (800, 600) if SMALL else (1440, 860)
+
+
 def shot(name: str) -> None:
+    if SMALL:
+        name = name.replace(".png", "-800x600.png")
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", "root", str(OUT / name)], check=True)
     print("wrote", OUT / name)
@@ -138,7 +145,7 @@ async def scenario(app: QApplication, dark: bool) -> None:
         },
     )
     window.controller.prompter = _AlwaysYes()  # closing with jobs running asks: the script says yes
-    window.resize(1440, 860)
+    window.resize(*SIZE)
     window.move(0, 0)
     window.show()
     await asyncio.sleep(2.0)
@@ -206,7 +213,7 @@ async def scenario(app: QApplication, dark: bool) -> None:
     window.model.upsert(downloading)  # shown only: the badge a download shows mid-way
     await asyncio.sleep(1.5)
     shot("busy-queue-dark.png" if dark else "busy-queue.png")
-    if not dark:
+    if not dark and not SMALL:
         window.model.remove(downloading.id)
         await asyncio.sleep(1.2)
         shot("clip-playing.png")
@@ -228,7 +235,7 @@ def main() -> None:
         async def empty() -> None:
             runtime = Runtime(load_settings(), demo=True)
             window = MainWindow(runtime)
-            window.resize(1440, 860)
+            window.resize(*SIZE)
             window.move(0, 0)
             window.show()
             await asyncio.sleep(2.0)

@@ -668,6 +668,7 @@ class MainWindow(QMainWindow):
         self.resume_button.hide()
         self._update_mode()
         self._update_counts()
+        self.statusBar().showMessage("Settings saved" + (" — demo mode" if self.runtime.demo else ""), 5000)
         await self.refresh_balance()
 
     def _about(self) -> None:
