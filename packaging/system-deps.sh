@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages Qt (and Qt Multimedia) load at run time. Installs what is missing when root,
-# otherwise prints the exact command to run.
+# Debian packages Qt (and Qt Multimedia) load at run time, plus the tools named in EXTRA_DEBS. Installs
+# what is missing when root, otherwise prints the exact command to run. Prints at most one line.
 set -euo pipefail
 declare -A libs=(
   [libpulse.so.0]=libpulse0
@@ -29,17 +29,22 @@ missing=()
 for lib in "${!libs[@]}"; do
   grep -q "$lib" <<<"$have" || missing+=("${libs[$lib]}")
 done
-# Extra tools wanted only when asked (screenshots): EXTRA_DEBS="xvfb imagemagick"
+# Extra tools wanted only when asked (CI: the bundle build and its checks): EXTRA_DEBS="binutils lintian"
 for pkg in ${EXTRA_DEBS:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+# At most one line of output: apt's own chatter goes to a log, shown only when something fails.
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  echo "Installing Debian packages Qt needs: ${missing[*]}"
+  echo "Installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log=$(mktemp)
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
 else
-  echo "PixDesk needs these Debian packages: ${missing[*]}" >&2
-  echo "Run: sudo apt-get install -y ${missing[*]}" >&2
+  echo "PixDesk needs these Debian packages; run: sudo apt-get install -y ${missing[*]}" >&2
 fi

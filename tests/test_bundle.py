@@ -6,6 +6,7 @@ Slow (a PyInstaller build): skipped unless PIXDESK_TEST_BUNDLE=1, which `.ci/run
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,7 +94,15 @@ def test_deb_has_launcher_desktop_entry_icons_and_metainfo(built: Path, tmp_path
     ):
         assert f" {path}\n" in listing + "\n" or path in listing, path
     depends = run(["dpkg-deb", "-f", str(deb), "Depends"], tmp_path).stdout
-    assert "libpulse0" in depends
+    assert "libpulse0" in depends and "libc6 (>= 2." in depends  # Qt Multimedia's sound, glibc's symbols
+    assert "libxcb-cursor0" not in depends  # the bundle ships libxcb-cursor.so.0 itself
+    assert run(["dpkg-deb", "-f", str(deb), "Homepage"], tmp_path).stdout.strip().startswith("https://")
+    for path in ("./usr/share/doc/pixdesk/copyright", "./usr/share/doc/pixdesk/changelog.Debian.gz"):
+        assert path in listing, path
+    for line in listing.splitlines():  # files 0644, programs 0755: shared libraries have no x bit
+        mode, *_, path = line.split()
+        if mode.startswith("-") and re.search(r"\.so(\.|$)", path):
+            assert mode == "-rw-r--r--", line
     run(["dpkg-deb", "-x", str(deb), str(tmp_path / "root")], tmp_path)
     desktop = (tmp_path / "root/usr/share/applications/pixdesk.desktop").read_text()
     assert "Exec=pixdesk" in desktop and "Icon=pixdesk" in desktop and "Type=Application" in desktop
@@ -101,6 +110,15 @@ def test_deb_has_launcher_desktop_entry_icons_and_metainfo(built: Path, tmp_path
     assert os.access(launcher, os.X_OK) and "/opt/pixdesk/pixdesk" in launcher.read_text()
     metainfo = (tmp_path / "root/usr/share/metainfo/io.pixdesk.PixDesk.metainfo.xml").read_text()
     assert f'version="{__version__}"' in metainfo
+
+
+def test_deb_passes_lintian(built: Path, tmp_path: Path):
+    if shutil.which("lintian") is None:
+        pytest.skip("lintian is not installed (.ci/run installs it through EXTRA_DEBS)")
+    (deb,) = built.glob("pixdesk_*.deb")
+    result = subprocess.run(["lintian", str(deb)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("E:")]
+    assert errors == [], result.stdout  # what a PyInstaller bundle cannot avoid is in linux/lintian-overrides
 
 
 def test_tarball_installs_for_the_user(built: Path, tmp_path: Path):
