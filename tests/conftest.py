@@ -159,6 +159,7 @@ class ScriptedPrompter:
         self.answers: list[object] = []
         self.asked: list[tuple[str, str]] = []
         self.warnings: list[tuple[str, str]] = []
+        self.save_paths_offered: list[str] = []  # the default path each save dialog opened with
         self.default = False
         self.fail_on_unexpected = True
 
@@ -179,6 +180,22 @@ class ScriptedPrompter:
 
     def warn(self, title: str, text: str) -> None:
         self.warnings.append((title, text))
+
+    def ask_save_path(self, title: str, default_path: str, filter: str) -> str:
+        """The save dialog: records (title, default path offered) in `asked` and in `save_paths_offered`; the
+        answer is the next scripted one (a path, or "" for Cancel). Unscripted, it fails the test — unless the
+        test replaced QFileDialog.getSaveFileName itself (as older tests do), whose answer is then used."""
+        import inspect
+
+        from PySide6.QtWidgets import QFileDialog
+
+        self.save_paths_offered.append(default_path)
+        if not self.answers and not inspect.isbuiltin(QFileDialog.getSaveFileName):
+            self.asked.append((title, default_path))
+            path, _ = QFileDialog.getSaveFileName(None, title, default_path, filter)
+            return str(path)
+        answer = self._answer(title, default_path)
+        return answer if isinstance(answer, str) else ""
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

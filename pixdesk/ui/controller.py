@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +66,17 @@ class Prompter:
 
     def warn(self, title: str, text: str) -> None:
         QMessageBox.warning(self.parent, title, text)
+
+    def ask_save_path(self, title: str, default_path: str, filter: str) -> str:
+        """Where to save: the chosen path, or "" when the person cancels."""
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, default_path, filter)
+        return path
+
+
+def open_url(url: QUrl) -> bool:
+    """Hand a URL to the desktop (a folder to the file manager); False when nothing could be started.
+    Looked up at each call, so whatever replaces QDesktopServices.openUrl is what runs."""
+    return QDesktopServices.openUrl(url)
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,8 @@ class JobController(QObject):
         super().__init__(window)
         self.window = window
         self.prompter: Prompter = Prompter(window)
+        # A public seam like `prompter`: how a folder is handed to the file manager (tests make it fail).
+        self.open_url: Callable[[QUrl], bool] = open_url
         self.trash = data_dir() / "trash" / uuid.uuid4().hex[:8]
         self.removals: list[Removal] = []
         self._last_generate: tuple[GenerationRequest, float] | None = None
@@ -243,7 +257,12 @@ class JobController(QObject):
             yes="Send again",
         ):
             return
-        if self.passes_guard(job.request):  # a retry is a new paid job: the same guard as Generate
+        # A retry is a new paid job: the same guard as Generate, which also waits for a price refresh under way
+        # (just after the start, "Send again" must not ask "price unknown" merely because it is early).
+        self.window.after_prices(lambda: self._guarded_retry(job))
+
+    def _guarded_retry(self, job: Job) -> None:
+        if self.passes_guard(job.request):
             spawn(self._submit(job.request))
 
     def resume(self, job: Job) -> None:
@@ -313,16 +332,26 @@ class JobController(QObject):
             self.status.emit(f"Restored “{removal.prompt[:40]}”", 5000)
 
     def open_folder(self, job: Job) -> None:
-        if job.file_path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(job.file_path).parent)))
+        """Show the clip's folder in the file manager; when that cannot be done, the status bar says why."""
+        if not job.file_path:
+            return
+        folder = Path(job.file_path).parent
+        if not folder.is_dir():
+            self.status.emit(f"Could not open the folder {folder}: it was moved or deleted.", 10000)
+            return
+        if not self.open_url(QUrl.fromLocalFile(str(folder))):
+            self.status.emit(f"Could not open the folder {folder}: no file manager is set up to open folders.", 10000)
 
     # -- saving --------------------------------------------------------------------------------------------
     def save_folder(self) -> str:
+        """Where a save dialog opens: the folder last saved to, else the save folder chosen in Settings, else the
+        platform's Videos folder, else home; each only if it exists (a dialog in a missing folder is lost)."""
         settings = self.window.settings
-        for candidate in (settings.ui.get("last_save_folder"), settings.save_folder):
+        videos = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+        for candidate in (settings.ui.get("last_save_folder"), settings.save_folder, videos):
             if candidate and Path(candidate).is_dir():
                 return str(candidate)
-        return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation) or str(Path.home())
+        return str(Path.home())
 
     def save_as(self, job: Job) -> None:
         if not job.file_path:
@@ -331,7 +360,7 @@ class JobController(QObject):
             self.status.emit(f"The video file is missing: {job.file_path}", 8000)
             return
         default = str(Path(self.save_folder()) / suggested_name(job.request.prompt, job.created_at))
-        target, _ = QFileDialog.getSaveFileName(self.window, "Save video", default, "MP4 video (*.mp4)")
+        target = self.prompter.ask_save_path("Save video", default, "MP4 video (*.mp4)")
         if not target:
             return
         if not target.lower().endswith(".mp4"):

@@ -431,9 +431,7 @@ class InputsPanel(QWidget):
             counted = over.get(field)
             if not message and counted is not None and counted.over_limit():
                 length = len(counted.text())
-                message = (
-                    f"{length:,} / {counted.limit:,} characters: {length - counted.limit:,} over the limit."
-                )
+                message = f"{length:,} / {counted.limit:,} characters: {length - counted.limit:,} over the limit."
             messages = by_line.setdefault(id(line), [])
             if message and message not in messages:
                 messages.append(message)

@@ -481,8 +481,12 @@ class MainWindow(QMainWindow):
         try:
             balance = await off_ui_thread(self.engine.client.balance)
         except PixDeskError as exc:
+            if self.is_closing():  # the window went while the server answered
+                return
             self.balance_label.setText("Balance: unavailable")
             self.balance_label.setToolTip(str(exc))
+            return
+        if self.is_closing():
             return
         self.balance_label.setText(f"Balance: {balance.amount:,.2f} {balance.currency}")
         self.balance_label.setToolTip("Refreshed after each completed job")

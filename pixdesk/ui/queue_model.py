@@ -7,11 +7,14 @@ thousands of jobs opens at once.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QEvent,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -19,6 +22,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
@@ -36,7 +40,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from pixdesk.api.text import clean_text
 from pixdesk.jobs.models import FINAL, Job, JobState
-from pixdesk.jobs.spend import CostSource, cost_of, is_demo
+from pixdesk.jobs.spend import Cost, cost_of, is_demo
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
@@ -46,20 +50,77 @@ StatusRole = Qt.ItemDataRole.UserRole + 3
 AnyIndex: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
+URI_LIST = "text/uri-list"
+PLAIN_TEXT = "text/plain"
+ACCESSIBLE_PROMPT_LIMIT = 120
+ACCESSIBLE_REASON_LIMIT = 300
+
+
+def shown_cost(job: Job) -> Cost | None:
+    """The cost a row shows, or None when there is nothing to show: demo jobs, jobs never sent, failures the
+    server did not charge, and anything that comes to $0 (a "$0.00" or "charged $0.00" says nothing)."""
+    if is_demo(job):
+        return None
+    cost = cost_of(job)
+    return cost if cost.label and cost.usd > 0 else None
+
+
 def cost_text(job: Job) -> str:
     """The row's money word: "demo" for demo jobs (they cost nothing), else the cost in USD as far as it is
-    known ("charged $0.55" only once the ledger agrees), else nothing."""
-    return "demo" if is_demo(job) else cost_of(job).label
+    known ("charged $0.55" only once the ledger agrees), else nothing (a job that cost nothing shows no cost)."""
+    if is_demo(job):
+        return "demo"
+    cost = shown_cost(job)
+    return cost.label if cost is not None else ""
 
 
-def accessible_text(job: Job) -> str:
-    """A sentence that starts with the status word, for screen readers (and tests)."""
-    text = f"{job.state.value}: {job.request.prompt}"
-    extra = job.status_text()
-    if extra != job.state.value:
-        text += f" ({extra})"
-    if job.state in (JobState.FAILED, JobState.UNKNOWN, JobState.STALLED) and job.error:
-        text += f". {job.error}"
+def details_text(job: Job) -> str:
+    """The row's second line (and its AccessibleDescriptionRole): resolution · duration · style · voice · seed ·
+    cost · time created."""
+    req = job.request
+    parts = [str(req.effective("resolution")), f"{req.effective('duration')} s"]
+    if req.style:
+        parts.append(req.style.replace("_", " "))
+    if req.lip_sync_tts_content:
+        parts.append(f"voice {req.lip_sync_tts_speaker or 'Auto'}")
+    if req.seed is not None:
+        parts.append(f"seed {req.seed}")
+    money = cost_text(job)
+    if money:
+        parts.append(money)
+    parts.append(time.strftime("%H:%M", time.localtime(job.created_at)))
+    return " · ".join(parts)
+
+
+def accessible_text(job: Job, now: float | None = None) -> str:
+    """The row's status sentence for screen readers (its AccessibleTextRole): the status word first, then the
+    prompt, then what matters in that state, then the cost. For example
+    "completed: She waves hello — 720p, 5 s, saved to clip.mp4 · charged $0.55",
+    "downloading: She waves hello — 40% downloaded", "generating: She waves hello — 1:05 elapsed",
+    "failed: She waves hello — The content was refused by moderation."
+    (The status word comes first so that it is heard first; it is what precedes the first colon.)"""
+    state = job.state
+    parts: list[str] = []
+    status = job.status_text(now)
+    if status.startswith(f"{state.value} "):  # "downloading 40%", "generating 1:05"
+        rest = status[len(state.value) + 1 :]
+        if state is JobState.DOWNLOADING:
+            rest += " downloaded"
+        elif state is JobState.GENERATING:
+            rest += " elapsed"
+        parts.append(rest)
+    elif status != state.value:  # "retrying (2)", a server's own word, "looking it up in the usage logs…"
+        parts.append(status)
+    if state is JobState.COMPLETED:
+        req = job.request
+        parts += [str(req.effective("resolution")), f"{req.effective('duration')} s"]
+        if job.file_path:
+            parts.append(f"saved to {Path(job.file_path).name}")
+    if job.error and state in FINAL:
+        parts.append(clean_text(job.error, ACCESSIBLE_REASON_LIMIT))
+    text = f"{state.value}: {clean_text(job.request.prompt, ACCESSIBLE_PROMPT_LIMIT)}"
+    if parts:
+        text += " — " + ", ".join(parts)
     money = cost_text(job)
     if money:
         text += f" · {money}"
@@ -78,16 +139,24 @@ def tooltip_text(job: Job) -> str:
         lines.append(f"Generation id: {clean_text(job.server_id, 200)}")
     if job.client_request_id:
         lines.append(f"Client request id: {job.client_request_id}")
-    cost = cost_of(job)
+    cost = shown_cost(job)
     if is_demo(job):
         lines.append("Demo job: made by the built-in simulator, costs nothing")
-    elif cost.source is not CostSource.NONE:
+    elif cost is not None:
         lines.append(f"Cost: {cost.label}")
         if job.credits:  # credits only where money was spent
             lines.append(f"Credits: {job.credits:,.0f}")
     if job.file_path:
         lines.append(job.file_path)
     return "\n".join(lines)
+
+
+def draggable_file(job: Job) -> Path | None:
+    """The clip a row drags out as a file: a completed job's, when it is on disk; else None (no drag)."""
+    if job.state is not JobState.COMPLETED or not job.file_path:
+        return None
+    path = Path(job.file_path)
+    return path if path.is_file() else None
 
 
 class JobListModel(QAbstractListModel):
@@ -118,6 +187,8 @@ class JobListModel(QAbstractListModel):
             return job.status_text()
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return accessible_text(job)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return details_text(job)
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip_text(job)
         if role == ThumbnailRole:
@@ -125,9 +196,39 @@ class JobListModel(QAbstractListModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if draggable_file(self._jobs[index.row()]) is not None:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled  # a finished clip drags out as a file
+        return flags
+
+    # -- dragging a finished clip out (to a file manager, a chat, an editor) -------------------------------
+    def mimeTypes(self) -> list[str]:
+        return [URI_LIST, PLAIN_TEXT]
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        """Copy only: a file manager must never move a clip out of the library."""
+        return Qt.DropAction.CopyAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.IgnoreAction  # nothing is dropped onto the queue
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """The dragged clips as file URLs (text/uri-list) and their paths as text; None when no row given has a
+        clip on disk (the view then starts no drag)."""
+        paths: list[Path] = []
+        for index in indexes:
+            job = self.job_at(index.row()) if index.isValid() else None
+            path = draggable_file(job) if job is not None else None
+            if path is not None and path not in paths:
+                paths.append(path)
+        if not paths:
+            return None  # type: ignore[return-value]  # Qt's startDrag checks for a null QMimeData
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+        mime.setText("\n".join(str(path) for path in paths))
+        return mime
 
     # -- updates -----------------------------------------------------------------------------------
     def set_jobs(self, jobs: list[Job]) -> None:
@@ -324,7 +425,7 @@ class JobDelegate(QStyledItemDelegate):
         painter.setFont(detail_font)
         painter.setPen(muted)
         fm_detail = QFontMetrics(detail_font)
-        details = self._details(job)
+        details = details_text(job)
         detail_rect = QRect(left, title_rect.bottom() + 4, rect.right() - margin - left, fm_detail.height() + 2)
         painter.drawText(
             detail_rect,
@@ -342,7 +443,10 @@ class JobDelegate(QStyledItemDelegate):
             painter.drawText(button, Qt.AlignmentFlag.AlignCenter, self.RESEND_TEXT)
             painter.setFont(detail_font)
         if job.error and job.state in FINAL:
-            painter.setPen(QColor(theme.ERROR_COLOR[dark]) if not selected else text_color)
+            # Red only for a failure; a warning (unknown, stalled, not created) in amber; a cancelled job's note
+            # ("the server may still finish it") is no error: plain muted text.
+            reason = theme.reason_color(job.state, dark)
+            painter.setPen(text_color if selected else reason if reason is not None else muted)
             error_rect = QRect(left, detail_rect.bottom() + 2, error_width, fm_detail.height() + 2)
             painter.drawText(
                 error_rect,
@@ -353,16 +457,4 @@ class JobDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _details(job: Job) -> str:
-        req = job.request
-        parts = [str(req.effective("resolution")), f"{req.effective('duration')} s"]
-        if req.style:
-            parts.append(req.style.replace("_", " "))
-        if req.lip_sync_tts_content:
-            parts.append(f"voice {req.lip_sync_tts_speaker or 'Auto'}")
-        if req.seed is not None:
-            parts.append(f"seed {req.seed}")
-        money = cost_text(job)
-        if money:
-            parts.append(money)
-        parts.append(time.strftime("%H:%M", time.localtime(job.created_at)))
-        return " · ".join(parts)
+        return details_text(job)

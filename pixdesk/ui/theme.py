@@ -38,6 +38,23 @@ def badge_colors(state: JobState, dark: bool) -> tuple[QColor, QColor]:
     return background, text
 
 
+# The colour of the reason line under a finished row, per state: red only for a failure, amber for what needs a
+# look (the outcome is unknown, contact was lost, it was never created), none (the row's muted text) otherwise:
+# a cancelled job is no error.
+REASON_COLORS: dict[JobState, tuple[str, str]] = {
+    JobState.FAILED: ERROR_COLOR,
+    JobState.UNKNOWN: NOTE_COLOR,
+    JobState.STALLED: NOTE_COLOR,
+    JobState.NOT_CREATED: NOTE_COLOR,
+}
+
+
+def reason_color(state: JobState, dark: bool) -> QColor | None:
+    """The colour of a finished row's reason line, or None for the row's ordinary (muted) text."""
+    pair = REASON_COLORS.get(state)
+    return None if pair is None else QColor(pair[1] if dark else pair[0])
+
+
 def error_color() -> str:
     return ERROR_COLOR[is_dark()]
 
