@@ -408,6 +408,7 @@ class JobEngine:
     async def _run(self, job: Job) -> None:
         svc = self.services
         holding_slot = False
+        just_sent = False
         try:
             if job.state is JobState.UNKNOWN and job.server_id is None:
                 await stages.resolve(svc, job)  # never resent: found in the usage logs, or known not created
@@ -418,6 +419,7 @@ class JobEngine:
                 holding_slot = True
                 try:
                     await stages.submit(svc, job, body)
+                    just_sent = True
                 except stages.InDoubt:
                     self.scheduler.release_slot()  # looking it up is no work at the server
                     holding_slot = False
@@ -430,7 +432,7 @@ class JobEngine:
                 self.scheduler.take_slot()  # already at the server: watched at once
                 holding_slot = True
             if job.video_url is None or job.state is not JobState.DOWNLOADING:
-                await stages.poll(svc, job)
+                await stages.poll(svc, job, just_sent=just_sent)
             self.scheduler.release_slot()
             holding_slot = False
             await stages.download(svc, job)

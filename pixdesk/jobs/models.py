@@ -95,6 +95,7 @@ class Job:
     progress: float | None = None
     detail: str | None = None
     retries: int = 0
+    server_seconds: float | None = None  # how long the server took after the create's answer, as our polls saw it
     client_request_id: str | None = field(default_factory=new_client_request_id)
     version: int = 0  # bumped on every write: the store never lets an older copy overwrite a newer one
 

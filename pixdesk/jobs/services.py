@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 import requests
 
 from pixdesk.api.client import ApiClient
+from pixdesk.api.errors import PixDeskError
+from pixdesk.jobs.forecast import PollPlan
+from pixdesk.jobs.latency import LatencyBook, key_of
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.models import Failure, Job, JobState
 from pixdesk.jobs.scheduler import Scheduler
@@ -66,6 +69,7 @@ class Services:
     resolve_wait: float | None = None  # a CLI run looks for at most this long, then leaves it `unknown`
     cancel_requested: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)  # removed by the user: never saved or shown again
+    latency: LatencyBook = field(default_factory=LatencyBook)
 
     def __post_init__(self) -> None:
         self.http = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pixdesk-http")
@@ -76,6 +80,8 @@ class Services:
         # Downloads can take minutes: their own workers, so they never hold up a poll or a create.
         self.downloads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pixdesk-download")
         self.download_session = requests.Session()
+        self._history_load: asyncio.Task[None] | None = None
+        self._metrics_fetches: dict[str, asyncio.Task[None]] = {}
 
     def client_for(self, job: Job) -> ApiClient:
         return self.clients.get(job.backend) or self.clients[self.backend]
@@ -91,6 +97,58 @@ class Services:
 
     async def image_call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.images, fn, *args)
+
+    # -- when to poll ------------------------------------------------------------------------------------
+    async def poll_plan(self, job: Job) -> PollPlan | None:
+        """The poll plan for this job's model and settings, from our history and the live metrics (fetched when
+        due; waited for at most until the steady schedule's first poll). None: nothing known, poll steadily."""
+        policy = self.poll_policy
+        if not policy.adaptive:
+            return None
+        waits: list[asyncio.Task[None]] = []
+        if not self.latency.history_loaded:
+            if self._history_load is None:
+                self._history_load = asyncio.ensure_future(self._load_history())
+            waits.append(self._history_load)
+        model = job.request.model
+        if self.latency.metrics_due(model, self.clock.now()) and model not in self._metrics_fetches:
+            fetch = asyncio.ensure_future(self._fetch_metrics(job, model))
+            self._metrics_fetches[model] = fetch
+            fetch.add_done_callback(lambda _t: self._metrics_fetches.pop(model, None))
+        if model in self._metrics_fetches:
+            waits.append(self._metrics_fetches[model])
+        if waits:
+            # Never longer than the steady schedule would have waited anyway: a slow metrics answer costs nothing.
+            await asyncio.wait([asyncio.shield(w) for w in waits], timeout=policy.first)
+        key = key_of(job.request)
+        fresh, cached = self.latency.cached_plan(key)
+        if fresh:
+            return cached
+        try:
+            return await self.http_call(self.latency.plan_for, key, policy.min_gap, policy.loop_interval)
+        except RuntimeError:  # the worker pool is shut down: the engine is closing
+            return None
+
+    async def _load_history(self) -> None:
+        try:
+            rows = await self.disk_call(self.store.completion_times, 1000)
+        except Exception:  # an unreadable history only costs the adaptive schedule
+            log.exception("could not read past completion times")
+            rows = []
+        self.latency.load((key_of(request), seconds) for request, seconds in rows)
+
+    async def _fetch_metrics(self, job: Job, model: str) -> None:
+        try:
+            metrics = await self.http_call(self.client_for(job).model_metrics, model)
+        except (PixDeskError, RuntimeError) as exc:
+            log.info("live latency for %s not available: %s", model, getattr(exc, "message", None) or exc)
+            self.latency.metrics_failed(model, self.clock.now())
+            return
+        self.latency.set_metrics(model, metrics.for_model(model), metrics.window_seconds, self.clock.now())
+
+    def observe_completion(self, job: Job, seconds: float, *, at_first_poll: bool, first_chance: float) -> None:
+        job.server_seconds = seconds
+        self.latency.observe(key_of(job.request), seconds, at_first_poll=at_first_poll, first_chance=first_chance)
 
     # -- saving and announcing ---------------------------------------------------------------------------
     async def persist(self, job: Job) -> None:

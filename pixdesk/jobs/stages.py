@@ -37,6 +37,7 @@ from pixdesk.api.errors import (
 from pixdesk.api.images import ImageRejected, prepare_image
 from pixdesk.api.responses import GenerationStatus, Outcome, check_video_url
 from pixdesk.api.usage import LogRow
+from pixdesk.jobs.forecast import PollPlan, Schedule
 from pixdesk.jobs.models import UNKNOWN_ADVICE, Failure, Job, JobState, new_client_request_id
 from pixdesk.jobs.retry import Retrier, RetryBudgetSpent, backoff_delay
 from pixdesk.jobs.services import OnRefused, Services, StopJob, log
@@ -275,14 +276,63 @@ def _usable_video(status: GenerationStatus) -> str:
     return check_video_url(status.video.url)
 
 
-async def poll(svc: Services, job: Job) -> None:
-    """Ask for the job's status until it is done (returns with `video_url` set) or failed at the server."""
+class PollTimes:
+    """When to poll next: the plan's times when there is one (sparse while completion is unlikely, dense where
+    it is likely), the steady growing interval otherwise and past the plan's end. Time is counted from the
+    create's answer; a job picked up again after a restart is looked at soon, then follows the plan."""
+
+    def __init__(self, svc: Services, job: Job, plan: PollPlan | None, just_sent: bool) -> None:
+        self.clock = svc.clock
+        self.steady = PollSchedule(svc.poll_policy, svc.rng)
+        self.schedule: Schedule | None = plan.pick(svc.rng) if plan is not None else None
+        since_answer = 0.0 if just_sent or not job.submitted_at else max(0.0, time.time() - job.submitted_at)
+        self.origin = self.clock.now() - since_answer
+        self.fresh = just_sent
+        self.pending_at: float | None = 0.0 if just_sent else None  # when we last knew it was not done
+        self.pending_polls = 0
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock.now() - self.origin
+
+    def first_delay(self) -> float:
+        planned = self.schedule.next_poll(0.0) if self.schedule is not None and self.fresh else None
+        return max(0.0, planned - self.elapsed) if planned is not None else self.steady.next_delay()
+
+    def next_delay(self) -> float:
+        """After a poll that found the job still working."""
+        elapsed = self.elapsed
+        self.pending_at = elapsed
+        self.pending_polls += 1
+        planned = self.schedule.next_poll(elapsed) if self.schedule is not None else None
+        return max(0.0, planned - elapsed) if planned is not None else self.steady.next_delay()
+
+    def first_chance(self, plan: PollPlan | None) -> float:
+        """How likely the plan thought it was that the first poll finds the job done."""
+        if plan is None or plan.estimate is None or self.schedule is None:
+            return 0.0
+        first = self.schedule.next_poll(0.0)
+        return plan.estimate.cdf(first) if first is not None else 0.0
+
+    def completed_after(self, plan: PollPlan | None) -> float | None:
+        """How long the server took, from the poll that found it done and the last that did not: the middle of
+        that span (in probability, when there is a plan). None when this run does not know when it began."""
+        if self.pending_at is None:
+            return None
+        lo, hi = self.pending_at, self.elapsed
+        return plan.midpoint(lo, hi) if plan is not None else (lo + hi) / 2
+
+
+async def poll(svc: Services, job: Job, *, just_sent: bool = False) -> None:
+    """Ask for the job's status until it is done (returns with `video_url` set) or failed at the server.
+    `just_sent`: the create's answer came a moment ago, in this run (so the plan's clock starts now)."""
     assert job.server_id is not None
-    schedule = PollSchedule(svc.poll_policy, svc.rng)
+    plan = await svc.poll_plan(job)
+    times = PollTimes(svc, job, plan, just_sent)
     retrier = Retrier(svc.retry_policy, svc.clock, svc.rng)
     generating_for = 0.0
     last_tick: float | None = None
-    delay = schedule.next_delay()
+    delay = times.first_delay()
     while True:
         await svc.clock.sleep(delay)
         await svc.scheduler.rate.acquire()
@@ -312,6 +362,11 @@ async def poll(svc: Services, job: Job) -> None:
             job.usd_spent = status.usd_spent
         word = status.status
         if url is not None:
+            server_seconds = times.completed_after(plan)
+            if server_seconds is not None:
+                svc.observe_completion(
+                    job, server_seconds, at_first_poll=times.pending_polls == 0, first_chance=times.first_chance(plan)
+                )
             job.video_url = url
             job.video_size = status.video.file_size if status.video else None
             job.server_status = word
@@ -332,7 +387,7 @@ async def poll(svc: Services, job: Job) -> None:
             failure = Failure(f"Still generating after {minutes} minutes; the server may still finish it. {RESUMABLE}")
             await svc.move(job, JobState.STALLED, failure=failure)
             raise StopJob
-        delay = schedule.next_delay()
+        delay = times.next_delay()
 
 
 # -- download -----------------------------------------------------------------------------------------

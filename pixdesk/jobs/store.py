@@ -59,6 +59,7 @@ COLUMNS = (
     "estimated_usd",
     "usd_spent",
     "charged_usd",
+    "server_seconds",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)}, request_json, owner, lease_until FROM jobs"
 
@@ -106,6 +107,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN estimated_usd REAL;
     ALTER TABLE jobs ADD COLUMN usd_spent REAL;
     ALTER TABLE jobs ADD COLUMN charged_usd REAL;
+    """,
+    # 5: how long each clip took at the server: the history the poll plan learns from
+    """
+    ALTER TABLE jobs ADD COLUMN server_seconds REAL;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -453,6 +458,7 @@ class JobStore:
             estimated_usd=_real(data["estimated_usd"]),
             usd_spent=_real(data["usd_spent"]),
             charged_usd=_real(data["charged_usd"]),
+            server_seconds=_real(data["server_seconds"]),
         )
 
     def get(self, job_id: str) -> Job | None:
@@ -463,6 +469,22 @@ class JobStore:
         """Newest first."""
         rows = self._select("ORDER BY created_at DESC" + (f" LIMIT {int(limit)}" if limit else ""))
         return [self._job(r) for r in rows]
+
+    def completion_times(self, limit: int = 1000) -> list[tuple[GenerationRequest, float]]:
+        """The server times of the most recent completed jobs, oldest first (what the poll plan learns from)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT request_json, server_seconds FROM jobs WHERE server_seconds > 0 "
+                "ORDER BY finished_at DESC LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+        out: list[tuple[GenerationRequest, float]] = []
+        for request_json, seconds in reversed(rows):
+            try:
+                out.append((GenerationRequest.from_dict(json.loads(str(request_json))), float(seconds)))
+            except (ValueError, TypeError, KeyError):
+                continue  # a row an older or newer PixDesk wrote differently: skip it, it is only history
+        return out
 
     def _unfinished_rows(self) -> list[tuple[Any, ...]]:
         marks = ", ".join("?" for _ in UNFINISHED)

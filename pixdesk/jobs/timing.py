@@ -30,9 +30,13 @@ class RealClock:
 class PollPolicy:
     """How often to ask for a job's status.
 
-    The first poll comes `first` seconds after the create (a cached or fast job is noticed at once);
-    the interval then grows by `growth` to `ceiling` (7 s), with ±`jitter` so twenty jobs do not
-    poll in lock-step. The API's published example sleeps a fixed 10 s.
+    When PixDesk knows how long the model takes (the live metrics, its own history) and `adaptive` is on, the
+    poll stage follows a plan (`forecast.plan`): sparse while completion is unlikely, dense where it is likely,
+    never two polls closer than `min_gap`, no more requests than the API's published example (a fixed loop
+    polling every `loop_interval`, 10 s).
+    Otherwise, and past the plan's end: the first poll comes `first` seconds after the create (a cached or fast
+    job is noticed at once); the interval then grows by `growth` to `ceiling` (7 s), with ±`jitter` so twenty
+    jobs do not poll in lock-step.
     Queued time never counts against `generating_budget` (40 minutes of *generating*); after that the
     job is marked stalled, never failed, and is polled again at the next start.
     """
@@ -41,6 +45,9 @@ class PollPolicy:
     growth: float = 1.3
     ceiling: float = 7.0
     jitter: float = 0.15
+    adaptive: bool = True
+    min_gap: float = 1.0
+    loop_interval: float = 10.0
     generating_budget: float = 40 * 60.0
 
 
