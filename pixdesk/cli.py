@@ -95,6 +95,13 @@ def build_parser() -> _Parser:
     sim.add_argument("--queue-seconds", type=float, default=2.0)
     sim.add_argument("--generate-seconds", type=float, default=6.0)
     sim.add_argument("--api-key", help="accept only this key (default: any non-empty key)")
+    sim.add_argument(
+        "--durations",
+        metavar="SPEC",
+        help="draw each job's time from a distribution instead of the fixed seconds: typical, wide, bimodal, "
+        "demo, fixed:S, lognormal:MEDIAN:SIGMA (the metrics then describe it from the start)",
+    )
+    sim.add_argument("--timing-seed", type=int, help="repeatable draws for --durations")
 
     jobs = sub.add_parser("jobs", help="list saved jobs, newest first")
     jobs.add_argument("--json", action="store_true")
@@ -371,9 +378,20 @@ async def _generate(runtime: Any, request: GenerationRequest, lookup_wait: float
 # -- other commands ------------------------------------------------------------------------------
 def cmd_simulator(args: argparse.Namespace) -> int:
     from pixdesk.simulator import Simulator
+    from pixdesk.simulator.durations import parse_durations
 
+    try:
+        durations = parse_durations(args.durations) if args.durations else None
+    except ValueError as exc:
+        print(f"pixdesk simulator: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     sim = Simulator(
-        port=args.port, queue_seconds=args.queue_seconds, generate_seconds=args.generate_seconds, api_key=args.api_key
+        port=args.port,
+        queue_seconds=args.queue_seconds,
+        generate_seconds=args.generate_seconds,
+        api_key=args.api_key,
+        durations=durations,
+        timing_seed=args.timing_seed,
     ).start()
     print(sim.url, flush=True)
     try:

@@ -121,3 +121,10 @@ def test_a_service_that_got_faster_than_its_metrics_is_caught_up_with(tmp_path: 
     assert all(j.state is JobState.COMPLETED for j in jobs)
     assert figures[0][0] > 20  # found late: the plan expected 75 s
     assert all(lag < 8 for lag, _ in figures[-4:])
+
+
+def test_the_simulator_command_refuses_a_durations_spec_it_cannot_read(capsys):
+    from pixdesk.cli import main
+
+    assert main(["simulator", "--durations", "lognormal:75"]) == 2
+    assert "lognormal:MEDIAN:SIGMA" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import io
 import math
 import random
 import re
+import uuid
 from array import array
 from dataclasses import dataclass
 from fractions import Fraction
@@ -170,7 +171,9 @@ def render_video(spec: RenderSpec, dest: Path) -> Path:
     pan_x, pan_y = rng.uniform(-0.35, 0.35), rng.uniform(-0.35, 0.35)
     aspect = width / height
     caption = _caption(spec.lip_sync_text, spec.speaker or "Auto", width, height) if spec.lip_sync_text else None
-    tmp = dest.with_name(dest.name + ".tmp")
+    # A name of its own: a simulator restarted while its predecessor's render still runs renders the same clip,
+    # and two writers of one temporary file leave one of them renaming a file that is gone.
+    tmp = dest.with_name(f"{dest.name}.{uuid.uuid4().hex[:12]}.tmp")
     with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as container:
         vstream = container.add_stream("libx264", rate=FPS)
         vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
