@@ -16,18 +16,23 @@ SAMPLES = ROOT / "resources" / "samples"
 
 
 @contextmanager
-def simulator_process(queue_seconds: float, generate_seconds: float) -> Iterator[str]:
+def simulator_process(queue_seconds: float, generate_seconds: float, durations: str | None = None) -> Iterator[str]:
+    """`pixdesk simulator` in its own process; yields its URL. `durations` (a `parse_durations` spec) draws each
+    job's time instead of the fixed queue + generate seconds (it needs the CLI's `--durations` option)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pixdesk",
+        "simulator",
+        "--queue-seconds",
+        str(queue_seconds),
+        "--generate-seconds",
+        str(generate_seconds),
+    ]
+    if durations is not None:
+        command += ["--durations", durations]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pixdesk",
-            "simulator",
-            "--queue-seconds",
-            str(queue_seconds),
-            "--generate-seconds",
-            str(generate_seconds),
-        ],
+        command,
         stdout=subprocess.PIPE,
         # The real service renders on its own machines: keep the simulator from starving the client's CPU.
         preexec_fn=lambda: os.nice(19),
@@ -38,6 +43,8 @@ def simulator_process(queue_seconds: float, generate_seconds: float) -> Iterator
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
+        if not url.startswith("http://"):  # it failed to start: say so, not a confusing error at the first request
+            raise RuntimeError(f"the simulator did not start (exit code {proc.poll()}); its first line: {url!r}")
         yield url
     finally:
         proc.terminate()

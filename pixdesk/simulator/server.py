@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import math
+import random
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ from pixdesk.api.catalogue import MODELS, ModelSpec
 from pixdesk.api.client import CLIENT_REQUEST_ID
 from pixdesk.simulator import billing
 from pixdesk.simulator.billing import CREDITS_PER_USD, CatalogueEntry, Pricing, QueryError
+from pixdesk.simulator.durations import Durations, quantile
 from pixdesk.simulator.persist import GenerationFiles
 from pixdesk.simulator.render import RenderSpec, render_video
 
@@ -44,6 +46,12 @@ FILES_PREFIX = "/files/"
 DEMO_BALANCE_USD = 25.0
 MAX_BODY = 40 * 1024 * 1024
 STREAM_WRITE_TIMEOUT = 5.0
+# The listen backlog: socketserver's default of 5 resets or stalls connections as soon as a few dozen clients
+# (a batch of jobs, a benchmark) connect at once; the real service takes them all.
+LISTEN_BACKLOG = 256
+QUEUE_SHARE = 0.2  # of a drawn total time, the part spent "queued"; the rest is "generating"
+BACKGROUND_SAMPLES = 400
+SHUTDOWN_POLL = 0.1  # how often the accept loop checks for `stop()`: socketserver's 0.5 s made each stop take that
 
 log = logging.getLogger(__name__)
 Endpoint = str  # "create" | "poll" | "billing" | "models" | "metrics" | "logs" | "ledger" | "download" | "any"
@@ -123,6 +131,13 @@ class SimulatorStats:
         return [t for _, e, t in self.requests if e == endpoint]
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server with a listen backlog large enough for many clients connecting at once."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True  # a client holding a connection open never keeps the process alive
+
+
 class Simulator:
     """Start with `start()` (or as a context manager); `url` is then `http://127.0.0.1:<port>`."""
 
@@ -147,6 +162,9 @@ class Simulator:
         logs_rate_limit: int = 200,
         logs_rate_window: float = 60.0,
         metrics_window_seconds: int = 300,
+        durations: Durations | None = None,
+        timing_seed: int | None = None,
+        background_samples: int = BACKGROUND_SAMPLES,
     ) -> None:
         """`state_dir` (demo mode: under the data folder) makes generations and their videos survive a
         restart; its clock is then wall time, since a generation's age must carry across processes.
@@ -154,6 +172,11 @@ class Simulator:
         `catalogue` is the server's model list and price table (`billing.default_catalogue()`: per-second
         rates by resolution); what a create costs follows it. The lags model the §1b pipelines that report
         late (a log row `logs_lag_seconds` after its request, a charge `ledger_lag_seconds` after completion).
+
+        `durations` makes each generation's total time a draw from that distribution (a fifth of it queued,
+        the rest generating) instead of the fixed `queue_seconds` + `generate_seconds`, and makes
+        `/models/metrics` answer from the start, as the real one does from everybody's traffic:
+        `background_samples` draws stand in for the other users. `timing_seed` makes both repeatable.
         """
         self.port = port
         self.api_key = api_key
@@ -190,6 +213,14 @@ class Simulator:
         self._issued_cursors: set[str] = set()
         # The simulator's clock may be monotonic or fake; dates in logs and the ledger are wall time.
         self._wall_offset = 0.0 if self.clock is time.time else time.time() - self.clock()
+        self.durations = durations
+        # Two streams, so the jobs' draws do not depend on how much background traffic was drawn.
+        seeded = timing_seed is not None
+        self._timing_rng = random.Random(f"jobs:{timing_seed}" if seeded else None)
+        background_rng = random.Random(f"background:{timing_seed}" if seeded else None)
+        self._background_ms: tuple[float, ...] = (
+            _background(durations, background_samples, background_rng) if durations is not None else ()
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
     @property
@@ -202,9 +233,10 @@ class Simulator:
         if self.state is not None and not self.generations:
             self._reload()
         handler = type("BoundHandler", (_Handler,), {"sim": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="simulator", daemon=True)
+        self._server = _Server(("127.0.0.1", self.port), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, name="simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -412,7 +444,10 @@ class Simulator:
         ]
 
     def metrics(self, aliases: list[str]) -> dict[str, Any]:
-        """Latency of successful generations that completed inside the window; a model without any is absent."""
+        """Latency of successful generations that completed inside the window; a model without any is absent.
+
+        With `durations`, every catalogue model also carries the background traffic (constant: a window that
+        slides over steady traffic), so the percentiles are the distribution's from the first request on."""
         now = self.clock()
         with self._lock:
             gens = list(self.generations.values())
@@ -426,6 +461,8 @@ class Simulator:
         for name in names:
             entry = self.entry_for(name)
             samples = [d for m, ds in durations.items() if (entry.matches(m) if entry else m == name) for d in ds]
+            if entry is not None:
+                samples.extend(self._background_ms)
             if samples:
                 models.append(
                     {
@@ -469,7 +506,8 @@ class Simulator:
             if self.fail_generations > 0:
                 self.fail_generations -= 1
                 fail = "The content could not be generated: the image did not pass moderation (simulated)."
-        gen = Generation(gen_id, body, self.clock(), credits, self.queue_seconds, self.generate_seconds, fail)
+        queue_seconds, generate_seconds = self._draw_times()
+        gen = Generation(gen_id, body, self.clock(), credits, queue_seconds, generate_seconds, fail)
         if fail is None:
             gen.render = self._render(body)
         gen.client_request_id = client_request_id
@@ -477,6 +515,22 @@ class Simulator:
             self.generations[gen_id] = gen
         self._remember(gen)
         return gen
+
+    def _draw_times(self) -> tuple[float, float]:
+        """(queued, generating) seconds for a new generation: fixed, or split from one draw of `durations`."""
+        if self.durations is None:
+            return self.queue_seconds, self.generate_seconds
+        with self._lock:  # request threads share one generator; its state is not thread-safe
+            total = max(0.0, self.durations.sample(self._timing_rng))
+        return total * QUEUE_SHARE, total * (1 - QUEUE_SHARE)
+
+    def generation_seconds(self, gen_id: str) -> float:
+        """How long generation `gen_id` takes from create to done (its queued plus generating time, as drawn).
+
+        Raises KeyError for an id the simulator does not know."""
+        with self._lock:
+            gen = self.generations[gen_id]
+        return gen.queue_seconds + gen.generate_seconds
 
     def _remember(self, gen: Generation) -> None:
         if self.state is None:
@@ -604,6 +658,14 @@ class Simulator:
             meta={"usage": {"credits_used": gen.credits, "usd_spent": billing.usd_of(gen.credits)}},
         )
         return answer
+
+
+def _background(durations: Durations, count: int, rng: random.Random) -> tuple[float, ...]:
+    """`count` durations in ms of other users' jobs: one random draw in each of `count` equally likely slices
+    of the distribution (stratified), so the percentiles published from them are the distribution's own; plain
+    draws would be off by 5-15% at p90 (and far more at the median of a two-humped one) from one seed to another.
+    """
+    return tuple(quantile(durations, (i + rng.random()) / count) * 1000 for i in range(count))
 
 
 def _cost_headers(credits: int) -> dict[str, str]:
