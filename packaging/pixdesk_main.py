@@ -1,10 +1,9 @@
 """Entry point of the frozen app: the same `pixdesk` command (GUI by default, sub-commands headless)."""
 
 import multiprocessing
-import sys
 
-from pixdesk.cli import main
+from pixdesk.cli import console_main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main(sys.argv[1:]))
+    console_main()  # the same ending as the `pixdesk` command, including the prompt exit after the window

@@ -1,5 +1,3 @@
-import sys
+from pixdesk.cli import console_main
 
-from pixdesk.cli import main
-
-sys.exit(main(sys.argv[1:]))
+console_main()

@@ -2,6 +2,9 @@
 
 Exit codes: 0 done · 2 bad input · 3 the API refused (auth, credits, validation, generation error)
 · 4 network or timeout (including a job whose outcome is unknown).
+
+`pixdesk` with no command opens the window: that path imports neither the job machinery nor image decoding
+(the headless commands import what they use), so the window's own start-up decides what loads first.
 """
 
 from __future__ import annotations
@@ -15,20 +18,18 @@ import sys
 import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import unquote, urlsplit
 
 from pixdesk import __version__
 from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
 from pixdesk.api.errors import EXIT_CODES, EXIT_OK, ErrorKind, exit_code_for_kind
-from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
 from pixdesk.api.request import GenerationRequest
 from pixdesk.api.text import clean_text
 from pixdesk.config import load_settings
-from pixdesk.jobs.library import export_clip, suggested_name
-from pixdesk.jobs.models import Job, JobState
-from pixdesk.jobs.services import OnRefused
+
+if TYPE_CHECKING:
+    from pixdesk.jobs.models import Job
 
 # A CLI run looks for a lost create in the usage logs at most this long; `resume` (or the window) goes on.
 LOOKUP_WAIT = 120.0
@@ -42,8 +43,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"pixdesk: error: {message}\n")
 
 
-def build_parser() -> _Parser:
-    spec = DEFAULT_MODEL
+# The sub-commands' names, for telling `pixdesk jobs` from `pixdesk photo.png` before building the whole parser
+# (tests/test_startup.py checks them against `build_parser().commands`).
+COMMANDS = ("generate", "price", "simulator", "jobs", "resume", "resend", "spend")
+
+
+def _top_parser() -> _Parser:
+    """The options before any command: all that opening the window needs."""
     parser = _Parser(
         prog="pixdesk",
         description="Turn a still image into a short video (pixverse/v5). With no COMMAND, open the window with "
@@ -51,6 +57,12 @@ def build_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"pixdesk {__version__}")
     parser.add_argument("--demo", action="store_true", help="use the built-in simulator instead of the API")
+    return parser
+
+
+def build_parser() -> _Parser:
+    spec = DEFAULT_MODEL
+    parser = _top_parser()
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", title="commands")
 
     gen = sub.add_parser("generate", help="run one job headless and save the video")
@@ -157,10 +169,19 @@ def image_path(arg: str, cwd: str | None = None) -> str:
         parts = urlsplit(arg)
         if parts.netloc not in ("", "localhost"):
             raise ValueError(f"not a file on this computer: {arg}")
-        arg = url2pathname(parts.path)
+        arg = _url2pathname(parts.path)
     elif _SCHEME.match(arg):
         raise ValueError(f"only local files can be opened this way: {arg}")
     return os.path.abspath(os.path.join(cwd or os.getcwd(), os.path.expanduser(arg)))
+
+
+def _url2pathname(path: str) -> str:
+    """urllib.request's url2pathname, without importing urllib.request (and http.client) for it on POSIX."""
+    if os.name == "nt":
+        from urllib.request import url2pathname
+
+        return url2pathname(path)
+    return unquote(path)
 
 
 def gui_images(args: Sequence[str]) -> list[str]:
@@ -182,8 +203,12 @@ def gui_images(args: Sequence[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    gui = split_gui_arguments(argv, parser.commands)
+    gui = split_gui_arguments(argv, COMMANDS)
+    if gui is not None and not any(o.startswith(("-h", "--h")) for o in gui[0]):  # help lists the commands
+        parser = _top_parser()  # the same options and errors as the whole parser, without the commands' choices
+        parser.set_defaults(command=None)
+    else:
+        parser = build_parser()
     try:
         args = parser.parse_args(argv if gui is None else gui[0])
     except SystemExit as exc:
@@ -215,11 +240,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    sys.exit(main())
+    """The `pixdesk` command's entry point: after the window, `end_process` may end the process at once."""
+    code = main()
+    gui = sys.modules.get("pixdesk.ui.app")
+    if gui is not None:
+        gui.end_process(code)
+    sys.exit(code)
 
 
 # -- generate ------------------------------------------------------------------------------------
 def _request_from(args: argparse.Namespace) -> GenerationRequest:
+    from pixdesk.api.images import is_web_url
+
     image = args.image if is_web_url(args.image) else str(Path(args.image).expanduser().resolve())
     return GenerationRequest(
         image=image,
@@ -241,6 +273,8 @@ def _fail(message: str, code: int) -> int:
 
 def exit_code_for(job: Job) -> int:
     """0 for a finished clip; otherwise the code of the job's failure kind (an unknown outcome is 4)."""
+    from pixdesk.jobs.models import JobState
+
     if job.state is JobState.COMPLETED:
         return EXIT_OK
     if job.state is JobState.UNKNOWN:
@@ -251,6 +285,8 @@ def exit_code_for(job: Job) -> int:
 def copy_out(source: str, out: Path) -> str | None:
     """Copy the clip to `out` through a temporary file beside it, so a full or unwritable folder never
     leaves a half-written file at the destination. Returns what went wrong, or None."""
+    from pixdesk.jobs.library import export_clip
+
     try:
         export_clip(Path(source), out)
     except OSError as exc:
@@ -295,6 +331,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
     """One job from checking the input to the clip at --out (`generate`, and `resend` of a job not created)."""
+    from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
+    from pixdesk.jobs.library import suggested_name
+    from pixdesk.jobs.models import JobState
+
     if not is_web_url(request.image):
         try:
             inspect_image(request.image)
@@ -362,6 +402,8 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
 
 
 async def _generate(runtime: Any, request: GenerationRequest, lookup_wait: float = LOOKUP_WAIT) -> Job:
+    from pixdesk.jobs.services import OnRefused
+
     # A refused key or empty account ends the run at once with the reason (exit 3), never a wait.
     engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait)
     status = StatusLine(sys.stderr)
@@ -562,6 +604,7 @@ def cmd_spend(args: argparse.Namespace) -> int:
 def cmd_resend(args: argparse.Namespace) -> int:
     """Send again, as a new job, one the usage logs show was never created: the person's explicit choice."""
     from pixdesk.config import database_path
+    from pixdesk.jobs.models import JobState
     from pixdesk.jobs.store import JobStore
 
     store = JobStore(database_path())
@@ -604,6 +647,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 async def _resume(runtime: Any, lookup_wait: float = LOOKUP_WAIT) -> list[Job]:
+    from pixdesk.jobs.services import OnRefused
+
     engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait)
     status = StatusLine(sys.stderr)
     engine.job_listeners.append(status.show)

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pixdesk.api.client import DEFAULT_BASE_URL
-
 APP_DIR = "pixdesk"
+# `pixdesk.api.client.DEFAULT_BASE_URL`, named here so that reading the settings does not import the HTTP client
+# (tests/test_startup.py checks that the two agree).
+DEFAULT_BASE_URL = "https://api.aimlapi.com"
 
 
 def _home() -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -106,14 +107,31 @@ class KeyStore:
         *,
         backend: KeyringBackend | None = None,
     ) -> None:
-        """`backend` picks a keyring backend (tests); `use_keyring=False` means "behave as if there is none"."""
+        """`backend` picks a keyring backend (tests); `use_keyring=False` means "behave as if there is none".
+
+        The system's keychain is looked up on first use, not here: importing keyring and finding its backend takes
+        tens of milliseconds, and with `AIMLAPI_KEY` set the start-up never needs it."""
         self.fallback_file = fallback_file or config_dir() / "api-key"
-        if use_keyring is False:
-            self._backend: KeyringBackend | None = None
-        else:
-            self._backend = _usable(backend) if backend is not None else _default_backend()
+        self._lookup = use_keyring is not False and backend is None  # find the system's backend when first needed
+        self._found: KeyringBackend | None = (
+            _usable(backend) if backend is not None and use_keyring is not False else None
+        )
+        self._lookup_lock = threading.Lock()
         self._locked = False
         self.last_error: str | None = None
+
+    @property
+    def _backend(self) -> KeyringBackend | None:
+        if self._lookup:
+            with self._lookup_lock:  # worker threads may ask at once: look once
+                if self._lookup:
+                    self._found = _default_backend()
+                    self._lookup = False
+        return self._found
+
+    @_backend.setter
+    def _backend(self, backend: KeyringBackend | None) -> None:
+        self._found, self._lookup = backend, False
 
     # -- what the UI shows -------------------------------------------------------------------------
     @property

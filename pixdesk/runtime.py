@@ -1,23 +1,43 @@
 """Wiring shared by the GUI and the CLI: which server (the real API or the embedded simulator),
-the client, the job store, the library and the engine."""
+the client, the job store, the library and the engine.
+
+The simulator (and PyAV, which renders its videos) is imported only in demo mode. The window may leave
+starting it until it is on screen (`start_simulator=False`, then `connect()` from a worker thread): its port is
+chosen at once, so the client, the engine and the backend are all known before the simulator listens.
+The HTTP client and the job engine (requests, Pillow and the job stages with them) are imported when first used,
+not when the runtime is made: the window's first frame needs neither.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixdesk.api.catalogue import DEFAULT_MODEL
-from pixdesk.api.client import ApiClient
 from pixdesk.config import Settings, data_dir, database_path
-from pixdesk.jobs.engine import DEMO_BACKEND, JobEngine
 from pixdesk.jobs.library import Library
 from pixdesk.jobs.prices import PriceBook
+from pixdesk.jobs.spend import DEMO_BACKEND
 from pixdesk.jobs.store import JobStore
 from pixdesk.jobs.timing import PollPolicy
 from pixdesk.keystore import KeyStore
-from pixdesk.simulator import DEMO_KEY, Simulator
 
-DEMO_POLL = PollPolicy(first=1.0, growth=1.3, ceiling=2.0)
+if TYPE_CHECKING:
+    from pixdesk.api.client import ApiClient
+    from pixdesk.jobs.engine import JobEngine
+    from pixdesk.simulator import Simulator
+
+# The demo's clips take a tenth of the real time (`simulator.durations.DEMO`): so do its poll budget and gaps.
+DEMO_POLL = PollPolicy(first=1.0, growth=1.3, ceiling=2.0, min_gap=0.1, loop_interval=1.0)
+# The key demo clients send: `pixdesk.simulator.DEMO_KEY`, named here so that choosing demo mode does not import
+# the simulator (tests/test_startup.py checks that the two agree).
+DEMO_KEY = "demo-key-not-a-secret"
+LOOPBACK = "127.0.0.1"
+STOP_WAKE_INTERVAL = 0.005  # s between the connections that wake a stopping simulator's accept loop
 
 
 @dataclass
@@ -27,8 +47,34 @@ class Connection:
     demo: bool
 
 
+def _free_port() -> int:
+    """A loopback port free right now, for a simulator that starts a little later."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_simulator(simulator: Simulator) -> None:
+    """`simulator.stop()`, without waiting for its accept loop's next poll (up to 0.1 s): the loop checks for a
+    stop each time it wakes, and a connection to its port wakes it."""
+    port = int(simulator.url.rsplit(":", 1)[1])
+    stopper = threading.Thread(target=simulator.stop, name="simulator-stop")
+    stopper.start()
+    deadline = time.monotonic() + 2.0
+    while stopper.is_alive() and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.05):
+            pass
+        stopper.join(STOP_WAKE_INTERVAL)
+    stopper.join()
+
+
 class Runtime:
-    """Owns the simulator (in demo mode), the client and the store; `close()` releases them."""
+    """Owns the simulator (in demo mode), the client and the store; `close()` releases them.
+
+    `start_simulator=False`: in demo mode the simulator is not started (nor imported) here; `connect()` starts it
+    on the port `connection` already names. Until then nothing listens there, so whoever uses the client first
+    must call `connect()` (the window does, off the UI thread, once it is on screen).
+    """
 
     def __init__(
         self,
@@ -37,44 +83,95 @@ class Runtime:
         demo: bool | None = None,
         keystore: KeyStore | None = None,
         simulator_options: dict[str, Any] | None = None,
+        start_simulator: bool = True,
     ) -> None:
         self.settings = settings
         self.keystore = keystore or KeyStore()
         self.simulator: Simulator | None = None
         self._simulator_options = simulator_options or {}
+        self._simulator_lock = threading.Lock()  # `connect()` on a worker thread, `reconnect()` on another
+        self._simulator_port: int | None = None  # the port a simulator not started yet will listen on
+        self._closed = False  # after `close()`, `connect()` starts nothing
         key = self.keystore.get()
         self.demo = bool(demo) or settings.demo_mode or not key
         self.store = JobStore(database_path())
         self.library = Library(settings.library)
-        self.connection = self._connect(key)
-        self.client = ApiClient(self.connection.base_url, self.connection.api_key)
-        self._clients = [self.client]
+        self.connection = self._connect(key, start=start_simulator)
+        self._client: ApiClient | None = None  # for `connection`, made on first use
+        self._clients: list[ApiClient] = []  # every client made, closed by `close()`
         self.prices = self._price_book()
 
-    def _connect(self, key: str | None) -> Connection:
+    @property
+    def client(self) -> ApiClient:
+        """The client for `connection` (the HTTP stack is imported when it is first needed)."""
+        return self._client if self._client is not None else self._new_client()
+
+    def _new_client(self) -> ApiClient:
+        from pixdesk.api.client import ApiClient
+
+        client = ApiClient(self.connection.base_url, self.connection.api_key)
+        self._clients.append(client)
+        self._client = client
+        return client
+
+    def _connect(self, key: str | None, *, start: bool = True) -> Connection:
         if self.demo:
-            if self.simulator is None:
-                # Under the data folder, so demo jobs survive a restart like live ones.
-                options = {
-                    "queue_seconds": 2.0,
-                    "generate_seconds": 6.0,
-                    "state_dir": data_dir() / "simulator",
-                    **self._simulator_options,
-                }
-                self.simulator = Simulator(**options).start()
-            return Connection(self.simulator.url, DEMO_KEY, True)
+            with self._simulator_lock:
+                if self.simulator is None and not start:
+                    if self._simulator_port is None:
+                        self._simulator_port = int(self._simulator_options.get("port") or _free_port())
+                    return Connection(f"http://{LOOPBACK}:{self._simulator_port}", DEMO_KEY, True)
+                simulator = self._start_simulator()
+            return Connection(simulator.url, DEMO_KEY, True)
         assert key
         return Connection(self.settings.effective_base_url(), key, False)
+
+    def _start_simulator(self) -> Simulator:
+        """The running simulator, started now if need be (on the port chosen earlier, if it is still free)."""
+        if self.simulator is not None:
+            return self.simulator
+        from pixdesk.simulator import Simulator
+        from pixdesk.simulator.durations import DEMO
+
+        # Under the data folder, so demo jobs survive a restart like live ones. Each demo clip takes a time drawn
+        # like the real service's (about 75 s), ten times quicker; the metrics say so, so the demo polls by plan.
+        options: dict[str, Any] = {"state_dir": data_dir() / "simulator", **self._simulator_options}
+        if "queue_seconds" not in options and "generate_seconds" not in options:
+            options.setdefault("durations", DEMO)
+        port, self._simulator_port = self._simulator_port, None
+        if port is not None:
+            try:
+                self.simulator = Simulator(**{**options, "port": port}).start()
+                return self.simulator
+            except OSError:  # taken meanwhile (another program): any free port will do, `connect` says so
+                pass
+        self.simulator = Simulator(**options).start()
+        return self.simulator
+
+    def connect(self) -> bool:
+        """Start the demo simulator if it was left for later. Blocking (an import and a start): call it from a
+        worker thread. True when the client changed (the port chosen earlier was taken): give the engine
+        `client` for `backend`."""
+        if not self.demo:
+            return False
+        with self._simulator_lock:
+            if self.simulator is not None or self._closed:  # running already, or the window closed meanwhile
+                return False
+            simulator = self._start_simulator()
+        if simulator.url == self.connection.base_url:
+            return False
+        self.connection = Connection(simulator.url, DEMO_KEY, True)
+        self._new_client()
+        return True
 
     def reconnect(self, demo: bool | None = None) -> ApiClient:
         """After a settings change: a new client (the engine takes it for new requests)."""
         key = self.keystore.get()
         self.demo = bool(demo) if demo is not None else (self.settings.demo_mode or not key)
         self.connection = self._connect(key)
-        self.client = ApiClient(self.connection.base_url, self.connection.api_key)
-        self._clients.append(self.client)
+        client = self._new_client()
         self.prices = self._price_book()
-        return self.client
+        return client
 
     def _price_book(self) -> PriceBook:
         """Live and demo prices are cached apart: the simulator's are not the API's."""
@@ -92,12 +189,16 @@ class Runtime:
         kwargs.setdefault("prices", self.prices)
         if self.demo:  # the simulator is local: poll it briskly so the demo feels quick
             kwargs.setdefault("poll_policy", DEMO_POLL)
+        from pixdesk.jobs.engine import JobEngine
+
         return JobEngine(self.client, self.store, self.library, **kwargs)
 
     def close(self) -> None:
         for client in self._clients:
             client.close()
         self.store.close()
-        if self.simulator is not None:
-            self.simulator.stop()
-            self.simulator = None
+        with self._simulator_lock:
+            simulator, self.simulator = self.simulator, None
+            self._closed = True
+        if simulator is not None:
+            stop_simulator(simulator)

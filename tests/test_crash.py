@@ -86,12 +86,12 @@ def test_exception_in_a_thread_is_logged_and_notified_from_that_thread(notes: No
     def worker_body() -> None:
         raise RuntimeError("worker broke")
 
-    worker = threading.Thread(target=worker_body, name="pixdesk-test-worker")
+    worker = threading.Thread(target=worker_body, name="pixdesk-crash-worker")
     worker.start()
     worker.join()
 
     records = crash_records(caplog)
-    assert len(records) == 1 and "pixdesk-test-worker" in records[0].getMessage()
+    assert len(records) == 1 and "pixdesk-crash-worker" in records[0].getMessage()
     assert_has_traceback(records[0], "worker_body")
     assert notes.threads == [worker]  # the caller marshals to the UI thread (a Qt signal)
     assert_short(notes.texts[0], "RuntimeError: worker broke")

@@ -1,23 +1,63 @@
-"""Qt-free API layer: catalogue, request/response types, HTTP client, errors, image preparation."""
+"""Qt-free API layer: catalogue, request/response types, HTTP client, errors, image preparation.
 
-from pixdesk.api.catalogue import DEFAULT_MODEL, MODELS, SPEAKERS, STYLES, ModelSpec, get_model
-from pixdesk.api.client import DEFAULT_BASE_URL, ApiClient, Timeouts
-from pixdesk.api.errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ConnectionFailed,
-    DownloadError,
-    InsufficientCreditsError,
-    MalformedResponseError,
-    NotFoundError,
-    PixDeskError,
-    RateLimitError,
-    RequestTimeout,
-    ServerError,
-)
-from pixdesk.api.request import FieldError, GenerationRequest, ValidationError
-from pixdesk.api.responses import Balance, GenerationStatus, Outcome
+Names are imported on first use (PEP 562): importing one light module of this package must not pull in the
+HTTP stack, image decoding or the engine before the window has shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pixdesk.api.catalogue import DEFAULT_MODEL, MODELS, SPEAKERS, STYLES, ModelSpec, get_model
+    from pixdesk.api.client import DEFAULT_BASE_URL, ApiClient, Timeouts
+    from pixdesk.api.errors import (
+        ApiError,
+        AuthenticationError,
+        BadRequestError,
+        ConnectionFailed,
+        DownloadError,
+        InsufficientCreditsError,
+        MalformedResponseError,
+        NotFoundError,
+        PixDeskError,
+        RateLimitError,
+        RequestTimeout,
+        ServerError,
+    )
+    from pixdesk.api.request import FieldError, GenerationRequest, ValidationError
+    from pixdesk.api.responses import Balance, GenerationStatus, Outcome
+
+_WHERE = {
+    "DEFAULT_MODEL": "pixdesk.api.catalogue",
+    "MODELS": "pixdesk.api.catalogue",
+    "SPEAKERS": "pixdesk.api.catalogue",
+    "STYLES": "pixdesk.api.catalogue",
+    "ModelSpec": "pixdesk.api.catalogue",
+    "get_model": "pixdesk.api.catalogue",
+    "DEFAULT_BASE_URL": "pixdesk.api.client",
+    "ApiClient": "pixdesk.api.client",
+    "Timeouts": "pixdesk.api.client",
+    "ApiError": "pixdesk.api.errors",
+    "AuthenticationError": "pixdesk.api.errors",
+    "BadRequestError": "pixdesk.api.errors",
+    "ConnectionFailed": "pixdesk.api.errors",
+    "DownloadError": "pixdesk.api.errors",
+    "InsufficientCreditsError": "pixdesk.api.errors",
+    "MalformedResponseError": "pixdesk.api.errors",
+    "NotFoundError": "pixdesk.api.errors",
+    "PixDeskError": "pixdesk.api.errors",
+    "RateLimitError": "pixdesk.api.errors",
+    "RequestTimeout": "pixdesk.api.errors",
+    "ServerError": "pixdesk.api.errors",
+    "FieldError": "pixdesk.api.request",
+    "GenerationRequest": "pixdesk.api.request",
+    "ValidationError": "pixdesk.api.request",
+    "Balance": "pixdesk.api.responses",
+    "GenerationStatus": "pixdesk.api.responses",
+    "Outcome": "pixdesk.api.responses",
+}
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -48,3 +88,12 @@ __all__ = [
     "ValidationError",
     "get_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

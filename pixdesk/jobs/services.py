@@ -132,6 +132,8 @@ class Services:
     async def _load_history(self) -> None:
         try:
             rows = await self.disk_call(self.store.completion_times, 1000)
+        except RuntimeError:  # the engine is closing (its workers are gone): nothing to plan for
+            return
         except Exception:  # an unreadable history only costs the adaptive schedule
             log.exception("could not read past completion times")
             rows = []
@@ -227,6 +229,9 @@ class Services:
             raise StopJob
 
     async def shutdown(self) -> None:
+        for task in [self._history_load, *self._metrics_fetches.values()]:
+            if task is not None and not task.done():
+                task.cancel()
         self.http.shutdown(wait=False, cancel_futures=True)
         # The disk executor has one worker: once this no-op has run, every queued write has landed.
         await asyncio.get_running_loop().run_in_executor(self.disk, lambda: None)

@@ -2,26 +2,44 @@
 
 One window per data folder: a launch while PixDesk already runs hands its images to that window and exits
 (`pixdesk.ui.single_instance`). That check comes first and imports little, so a second launch is quick.
+
+Start-up imports what the first screen needs; the rest (the demo simulator and PyAV, the history, prices and the
+balance) follows once the window is on screen (`MainWindow.when_usable`). Ending: once the window has closed with
+no job in flight and everything was saved and released, `end_process` ends the process at once instead of
+waiting for the interpreter to tear down every module and Qt object (a few hundred milliseconds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import sys
+import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from pixdesk import APP_NAME, __version__
-from pixdesk.ui import theme
 from pixdesk.ui.single_instance import AlreadyRunning, claim, hand_over, instance_name
 
+if TYPE_CHECKING:
+    from pixdesk.ui.main_window import MainWindow
+
 EXIT_NOT_ANSWERING = 4  # the running window did not take the images in time (a timeout, as in the CLI)
+# Seams for the start-up benchmark, the bundle test and tests/test_startup.py:
+EXIT_WHEN_SHOWN = "PIXDESK_EXIT_WHEN_SHOWN"  # print "window shown" once usable; close the window once it is ready
+STARTUP_REPORT = "PIXDESK_STARTUP_REPORT"  # a file: one JSON line per start-up event (CLOCK_MONOTONIC times)
+SETTLE_SECONDS = 0.2  # how long the exit waits for threads still finishing before it leaves them to the interpreter
+
+_quiet_close = False  # the last window closed with no job in flight, after a clean shutdown
 
 
 def ensure_app() -> QApplication:
+    from pixdesk.ui import theme
+
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -40,6 +58,8 @@ def ensure_app() -> QApplication:
 def run_gui(demo: bool = False, images: Sequence[str] = ()) -> int:
     """Open the main window with `images` (the first goes into the form), or hand them to the PixDesk window
     already running on this data folder and return at once. Returns the exit code when the window closes."""
+    global _quiet_close
+    _quiet_close = False
     paths = [os.path.abspath(p) for p in images]  # relative to this process's folder, not the running one's
     name = instance_name()
     if hand_over(name, paths, demo):  # the usual second launch: no QApplication, no window
@@ -61,20 +81,92 @@ def run_gui(demo: bool = False, images: Sequence[str] = ()) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    quiet = False
     try:
-        runtime = Runtime(load_settings(), demo=demo or None)
+        # In demo mode the simulator starts once the window is on screen (MainWindow's start-up).
+        runtime = Runtime(load_settings(), demo=demo or None, start_simulator=False)
         try:
             window = MainWindow(runtime)
             instance.attach(window)
             window.show()
             window.open_images(paths)
-            if os.environ.get("PIXDESK_EXIT_WHEN_SHOWN"):  # for the start-up benchmark and the bundle test
-                QTimer.singleShot(0, lambda: (print("window shown", flush=True), window.close()))
+            _start_up_seams(window)
             loop.run_until_complete(window.wait_closed())
+            quiet = window.jobs_running_at_close == 0
         finally:
             runtime.close()
     finally:
         instance.close()  # the next launch becomes the instance
         asyncio.set_event_loop(None)
         loop.close()
+    _quiet_close = quiet
     return 0
+
+
+def end_process(code: int) -> NoReturn:
+    """The end of a `pixdesk` process (its entry points only: in-process callers of `cli.main` never get here).
+
+    After a window that closed with no job in flight, everything that matters is already on disk: the job store
+    is closed, settings saved, the engine and the simulator stopped. Then the interpreter's own teardown (every
+    module, every Qt wrapper, Qt Multimedia) only costs time, so: let queued file work finish, give Qt its
+    orderly end (on X11 the clipboard goes to the clipboard manager), flush the logs and streams, and leave.
+    Anything still running (a save, a render, a job's thread) means the ordinary exit, which waits for it."""
+    if _quiet_close:
+        from pixdesk.ui.tasks import settle_threads
+
+        if settle_threads(SETTLE_SECONDS):
+            _end_now(code)
+    sys.exit(code)
+
+
+def _end_now(code: int) -> NoReturn:
+    import atexit
+    import logging
+
+    import shiboken6
+
+    app = QApplication.instance()
+    if app is not None:
+        shiboken6.delete(app)
+    atexit._run_exitfuncs()  # what the interpreter would run: logging's flush and close, temporary folders...
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said there anyway
+            stream.flush()
+    os._exit(code)
+
+
+# -- start-up seams -------------------------------------------------------------------------------------------------
+def _report(event: str, **fields: object) -> None:
+    """One JSON line in the start-up report file; CLOCK_MONOTONIC is system-wide on Linux, so another process
+    (the benchmark) can compare these times with its own."""
+    path = os.environ.get(STARTUP_REPORT)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"event": event, "monotonic": time.monotonic(), **fields}) + "\n")
+
+
+def _start_up_seams(window: MainWindow) -> None:
+    """With STARTUP_REPORT: when the window became usable (and which modules were loaded by then), when it was
+    ready (history loaded, jobs resumed) and when its close began. With EXIT_WHEN_SHOWN: print "window shown" once
+    usable and close the window once ready, so the whole start-up and a full close are exercised."""
+    exit_when_shown = bool(os.environ.get(EXIT_WHEN_SHOWN))
+    if not exit_when_shown and not os.environ.get(STARTUP_REPORT):
+        return
+
+    def usable() -> None:
+        _report("usable", modules=sorted(sys.modules))
+        if exit_when_shown:
+            print("window shown", flush=True)
+
+    def ready() -> None:
+        _report("ready", modules=sorted(sys.modules))
+        if exit_when_shown and not window.is_closing():
+            _report("closing")
+            window.close()
+
+    window.when_usable(usable)
+    if window.is_ready():
+        ready()
+    else:
+        window.ready.connect(ready)

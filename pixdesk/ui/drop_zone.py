@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
@@ -25,10 +26,28 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from pixdesk.api.images import ImageInfo, ImageRejected, inspect_image, is_web_url, thumbnail_png
 from pixdesk.config import data_dir
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
+
+if TYPE_CHECKING:
+    from pixdesk.api.images import ImageInfo
+
+# Image decoding (Pillow) is imported with the first image, not with the window: the helpers below import it.
+
+
+def _rejected() -> type[Exception]:
+    """`ImageRejected`, for an `except` clause (evaluated only when something was raised)."""
+    from pixdesk.api.images import ImageRejected
+
+    return ImageRejected
+
+
+def is_web_url(text: str) -> bool:
+    from pixdesk.api.images import is_web_url as web_url
+
+    return web_url(text)
+
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 THUMB_SIDE = 360
@@ -42,6 +61,8 @@ class LoadedImage:
 
 
 def _load(path: str) -> LoadedImage:
+    from pixdesk.api.images import inspect_image, thumbnail_png
+
     info = inspect_image(path)
     thumb = QImage.fromData(thumbnail_png(path, THUMB_SIDE))
     return LoadedImage(path, info, thumb)
@@ -52,7 +73,7 @@ def _save_pasted(image: QImage) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}-{id(image) % 10000}.png"
     if not image.save(str(path)):
-        raise ImageRejected("The pasted image could not be saved.")
+        raise _rejected()("The pasted image could not be saved.")
     return str(path)
 
 
@@ -172,7 +193,7 @@ class ImageDropZone(QFrame):
     async def _load_path(self, path: str, ticket: int) -> None:
         try:
             loaded = await off_ui_thread(_load, path)
-        except ImageRejected as exc:
+        except _rejected() as exc:
             if ticket == self._generation and shiboken6.isValid(self):
                 self._refuse(str(exc))
             return
@@ -216,7 +237,7 @@ class ImageDropZone(QFrame):
     async def _take_raw(self, image: QImage, ticket: int) -> None:
         try:
             path = await off_ui_thread(_save_pasted, image)
-        except ImageRejected as exc:
+        except _rejected() as exc:
             if ticket == self._generation and shiboken6.isValid(self):
                 self._refuse(str(exc))
             return

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -20,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -55,7 +56,16 @@ from pixdesk.ui.notifier import DesktopNotifier
 from pixdesk.ui.player import PlayerPanel
 from pixdesk.ui.queue_model import JobDelegate, JobListModel
 from pixdesk.ui.settings_dialog import SettingsDialog, save_settings_async, store_key
-from pixdesk.ui.tasks import off_ui_thread, spawn
+from pixdesk.ui.tasks import network_read, off_ui_thread, spawn
+
+if TYPE_CHECKING:
+    from pixdesk.jobs.engine import JobEngine
+
+
+def _load_job_machinery() -> None:
+    """Import the engine and the HTTP client (a worker thread does this while the window is already on screen)."""
+    import pixdesk.api.client
+    import pixdesk.jobs.engine  # noqa: F401
 
 
 class EngineBridge(QObject):
@@ -65,22 +75,41 @@ class EngineBridge(QObject):
     notice = Signal(str, str)
 
 
+class _FirstExpose(QObject):
+    """Calls `then` on the first expose event of the window it watches (Qt paints the widgets while handling it)."""
+
+    def __init__(self, parent: QObject, then: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._then: Callable[[], None] | None = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and self._then is not None:
+            watched.removeEventFilter(self)
+            then, self._then = self._then, None
+            then()
+        return False
+
+
 MINIMUM_SIZE = (800, 600)
+# Start-up work waits for the first frame; a window that is never exposed (started minimized on some desktops)
+# must not keep its jobs waiting, so the work starts after this long anyway.
+USABLE_FALLBACK_MS = 1500
 # Narrower than this, the queue goes under the player instead of beside it (three columns would crush them).
 SIDE_BY_SIDE_WIDTH = 1120
 
 
 class MainWindow(QMainWindow):
     crash_reported = Signal(str)
+    ready = Signal()  # history loaded and unfinished jobs resumed (`is_ready`)
 
     def __init__(self, runtime: Runtime, engine_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.runtime = runtime
         self.settings = runtime.settings
-        self.engine = runtime.make_engine(**(engine_options or {}))
+        # The job engine (and the HTTP stack and job stages it imports) is made once the window is on screen.
+        self._engine: JobEngine | None = None
+        self._engine_options = dict(engine_options or {})
         self.bridge = EngineBridge(self)
-        self.engine.job_listeners.append(self.bridge.job_changed.emit)
-        self.engine.notice_listeners.append(self.bridge.notice.emit)
         self.bridge.job_changed.connect(self._on_job)
         self.bridge.notice.connect(self._on_notice)
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
@@ -90,6 +119,13 @@ class MainWindow(QMainWindow):
         self._session_start = time.time()
         self._finished_here: set[str] = set()  # earlier jobs that completed in front of us count this session
         self._price_refresh: asyncio.Task[None] | None = None
+        # "Usable": the first frame is on screen and the event loop has turned once since. Start-up work (history,
+        # the demo simulator, prices, balance) waits for it, so none of it delays the first frame.
+        self._usable: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self._usable_callbacks: list[Callable[[], None]] = []
+        self._expose_watched = False
+        self._connecting: asyncio.Task[None] | None = None
+        self.jobs_running_at_close = 0  # how many jobs were still running when the person quit
         self._ready = False
         self._shutting_down = False
         self._close_now = False
@@ -137,6 +173,9 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self._update_mode()
         self._restore_geometry()
+        QTimer.singleShot(USABLE_FALLBACK_MS, self, self._on_usable)
+        # Generate waits for this (`after_prices`): the simulator in demo mode, then the price list.
+        self._price_refresh = spawn(self._first_prices())
         spawn(self._startup())
 
     # -- building ----------------------------------------------------------------------------------
@@ -376,8 +415,9 @@ class MainWindow(QMainWindow):
             self.mode_label.setToolTip("Jobs go to the AI/ML API and use your credits.")
         self.inputs.demo = demo
         self.inputs.update_estimate()
-        self.banner.setVisible(demo or self.engine.paused_reason is not None)
-        self.banner_button.setText("Add API key…" if demo and self.engine.paused_reason is None else "Open Settings…")
+        paused = self._engine.paused_reason if self._engine is not None else None
+        self.banner.setVisible(demo or paused is not None)
+        self.banner_button.setText("Add API key…" if demo and paused is None else "Open Settings…")
         self.banner_button.setAccessibleName(self.banner_button.text().rstrip("…"))
 
     def refresh_counts(self) -> None:
@@ -405,7 +445,9 @@ class MainWindow(QMainWindow):
         book = self.runtime.prices
         # `PriceBook.refresh` on the window's plain worker threads (as `refresh_async` would, but not on
         # qasync's default QThread executor, whose threads Qt tears down noisily at exit).
-        await off_ui_thread(book.refresh, self.runtime.client, self.inputs.spec.model_id)
+        # The client is fetched there too: the first use of `runtime.client` imports the HTTP stack.
+        runtime, model_id = self.runtime, self.inputs.spec.model_id
+        await off_ui_thread(lambda: book.refresh(runtime.client, model_id))
         self.inputs.update_estimate()
 
     def prices_settled(self) -> bool:
@@ -463,23 +505,106 @@ class MainWindow(QMainWindow):
             self.spend_label.setToolTip(tip)
 
     # -- start-up ----------------------------------------------------------------------------------
+    @property
+    def engine(self) -> JobEngine:
+        """The job engine: made by the start-up once the window is on screen, or at once by whatever needs it
+        sooner (a job asked for in the first instant)."""
+        engine = self._engine
+        if engine is None:
+            engine = self.runtime.make_engine(**self._engine_options)
+            engine.job_listeners.append(self.bridge.job_changed.emit)
+            engine.notice_listeners.append(self.bridge.notice.emit)
+            self._engine = engine
+        return engine
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if self._expose_watched or handle is None:
+            return
+        self._expose_watched = True
+        if handle.isExposed():
+            self._first_frame()
+        else:
+            handle.installEventFilter(_FirstExpose(self, self._first_frame))
+
+    def _first_frame(self) -> None:
+        QTimer.singleShot(0, self, self._on_usable)  # once the loop has turned: the frame is out
+
+    def _on_usable(self) -> None:
+        if self._usable.done():
+            return
+        self._usable.set_result(None)
+        callbacks, self._usable_callbacks = self._usable_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_usable(self) -> bool:
+        """The first frame is on screen and the event loop has turned since (or the window is closing)."""
+        return self._usable.done()
+
+    def when_usable(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the window is usable: shown, its first frame painted (its first expose), and
+        one event-loop turn done after that. The start-up benchmark's bare window uses the same rule."""
+        if self._usable.done():
+            callback()
+        else:
+            self._usable_callbacks.append(callback)
+
+    async def _connected(self) -> None:
+        """The runtime's server is there: in demo mode the simulator (imported and started off the UI thread)."""
+        if self._connecting is None:
+            self._connecting = spawn(self._connect())
+        await asyncio.shield(self._connecting)
+
+    async def _connect(self) -> None:
+        try:
+            changed = await off_ui_thread(self.runtime.connect)
+        except Exception as exc:  # no simulator: the window still shows the history and says why
+            crash.report(exc, "starting the built-in simulator")
+            self.show_notice(f"The built-in simulator could not start: {exc}")
+            return
+        if changed and self._engine is not None:  # the port chosen was taken meanwhile: new jobs use the new client
+            self._engine.use_backend(self.runtime.backend, self.runtime.client)
+
+    async def _first_prices(self) -> None:
+        await self._usable
+        if self.is_closing():
+            return
+        await self._connected()
+        if not self.is_closing():
+            await self._refresh_prices()
+
     async def _startup(self) -> None:
+        await self._usable  # nothing here delays the first frame
+        if self.is_closing():
+            return
         notice = getattr(self.runtime.store, "recovery_notice", None)
         if notice:
             self.show_notice(notice)
         self.inputs.update_estimate()  # the cached price, at once
-        self.refresh_prices()
+        await off_ui_thread(_load_job_machinery)  # the imports off the UI thread; making the engine is quick
+        if self.is_closing():
+            return
         history = await self.engine.load_history()
+        if self.is_closing():
+            return
         self._seen.update((j.id, j) for j in history)
         self.model.set_jobs(history)
+        await self._connected()
+        if self.is_closing():
+            return
         await self.engine.resume_unfinished()
         self._update_counts()
         self._ready = True
+        self.ready.emit()
         await self.refresh_balance()
 
     async def refresh_balance(self) -> None:
+        if self.is_closing():
+            return
         try:
-            balance = await off_ui_thread(self.engine.client.balance)
+            balance = await network_read(self.engine.client.balance)
         except PixDeskError as exc:
             if self.is_closing():  # the window went while the server answered
                 return
@@ -710,7 +835,8 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self._shutting_down:
             return
-        running = self.engine.running_count()
+        engine = self._engine  # none yet: the window closes in its first instant, and nothing runs
+        running = engine.running_count() if engine is not None else 0
         if running and not self.controller.prompter.confirm(
             "Quit PixDesk?",
             f"{running} job{'s are' if running != 1 else ' is'} still running. "
@@ -720,9 +846,11 @@ class MainWindow(QMainWindow):
         ):
             return
         self._shutting_down = True
+        self.jobs_running_at_close = running
+        self._on_usable()  # start-up work still waiting for the first frame sees the window closing, and ends
         self.settings.ui["geometry"] = bytes(self.saveGeometry().toBase64().data()).decode()
         self.settings.ui["splitter"] = bytes(self.splitter.saveState().toBase64().data()).decode()
-        sending = self.engine.submitting_count()
+        sending = engine.submitting_count() if engine is not None else 0
         if sending:
             self.statusBar().showMessage(f"Finishing {sending} submission{'s' if sending != 1 else ''}…")
         central = self.centralWidget()
@@ -734,7 +862,8 @@ class MainWindow(QMainWindow):
 
     async def _shutdown(self) -> None:
         try:
-            await self.engine.close()
+            if self._engine is not None:
+                await self._engine.close()
             with contextlib.suppress(OSError):
                 await save_settings_async(self.settings)
             await off_ui_thread(self.controller.finish)

@@ -1,14 +1,18 @@
-"""The embedded player: video, play/pause, seek, time, volume, mute and loop; a clip can be dragged out."""
+"""The embedded player: video, play/pause, seek, time, volume, mute and loop; a clip can be dragged out.
+
+Qt Multimedia (the media player, its FFmpeg backend and the video widget) is loaded when the first clip is shown,
+not with the window: the first screen only shows "Your video will play here", and a window that never played a clip
+has no media threads to stop when it closes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QDrag, QKeySequence, QMouseEvent, QShortcut
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -21,6 +25,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+    from PySide6.QtMultimediaWidgets import QVideoWidget
 
 
 def clip_mime(path: str) -> QMimeData:
@@ -53,16 +61,11 @@ class PlayerPanel(QWidget):
         self._press: QPoint | None = None
         # Runs a drag of the clip out of the player; a public seam (tests look at the drag instead).
         self.start_drag: Callable[[QDrag], None] = _start_drag
-        self.player = QMediaPlayer(player_parent)
-        self.audio = QAudioOutput(player_parent)
-        self.player.setAudioOutput(self.audio)
-        self.video = QVideoWidget()
-        self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.video.setMinimumSize(200, 112)
-        self.video.setAccessibleName("Video")
-        self.video.setToolTip("Drag the clip to a folder or another app to copy it")
-        self.video.installEventFilter(self)
-        self.player.setVideoOutput(self.video)
+        self._player_parent = player_parent
+        self._player: QMediaPlayer | None = None  # made by `_media()` when first needed
+        self._audio: QAudioOutput | None = None
+        self._video: QVideoWidget | None = None
+        self._loop_on = True
 
         self.empty = QLabel("Your video will play here.\nPick a finished job in the queue, or generate one.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -71,7 +74,6 @@ class PlayerPanel(QWidget):
         screen = QWidget()
         self.stack = QStackedLayout(screen)
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.video)
 
         style = self.style()
         self.play_button = QToolButton()
@@ -85,7 +87,7 @@ class PlayerPanel(QWidget):
         self.position.setAccessibleName("Position")
         self.position.setRange(0, 0)
         self.position.setMinimumWidth(100)
-        self.position.sliderMoved.connect(self.player.setPosition)
+        self.position.sliderMoved.connect(lambda ms: self.player.setPosition(ms))
         self.position.sliderPressed.connect(self._seek_pressed)
         self.position.actionTriggered.connect(lambda _action: self._mark_chosen())
         self.time = QLabel("0:00 / 0:00")
@@ -106,8 +108,7 @@ class PlayerPanel(QWidget):
         self.volume.setValue(80)
         self.volume.setMinimumWidth(60)
         self.volume.setMaximumWidth(100)
-        self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
-        self.audio.setVolume(0.8)
+        self.volume.valueChanged.connect(self._set_volume)
         self.loop = QToolButton()
         self.loop.setObjectName("loopButton")
         self.loop.setText("⟲ Loop")
@@ -139,13 +140,53 @@ class PlayerPanel(QWidget):
         layout.addWidget(screen, 1)
         layout.addLayout(controls)
 
-        self.player.positionChanged.connect(self._position_changed)
-        self.player.durationChanged.connect(self._duration_changed)
-        self.player.playbackStateChanged.connect(self._state_changed)
         QShortcut(
             QKeySequence(Qt.Key.Key_Space), self, self.toggle_by_user, Qt.ShortcutContext.WidgetWithChildrenShortcut
         )
         self._set_controls_enabled(False)
+
+    # -- the media objects, made on first use ---------------------------------------------------------
+    @property
+    def player(self) -> QMediaPlayer:
+        return self._media()[0]
+
+    @property
+    def audio(self) -> QAudioOutput:
+        return self._media()[1]
+
+    @property
+    def video(self) -> QVideoWidget:
+        return self._media()[2]
+
+    def has_media(self) -> bool:
+        """Whether Qt Multimedia's objects exist yet (they do once a clip was shown or asked for)."""
+        return self._player is not None
+
+    def _media(self) -> tuple[QMediaPlayer, QAudioOutput, QVideoWidget]:
+        """The player, its audio output and the video widget, made now if need be, with the controls' settings."""
+        if self._player is None or self._audio is None or self._video is None:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+
+            player = QMediaPlayer(self._player_parent)
+            audio = QAudioOutput(self._player_parent)
+            audio.setVolume(self.volume.value() / 100)
+            audio.setMuted(self.mute.isChecked())
+            player.setAudioOutput(audio)
+            video = QVideoWidget()
+            video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+            video.setMinimumSize(200, 112)
+            video.setAccessibleName("Video")
+            video.setToolTip("Drag the clip to a folder or another app to copy it")
+            video.installEventFilter(self)
+            player.setVideoOutput(video)
+            player.setLoops(_loops(self._loop_on))
+            self.stack.addWidget(video)
+            player.positionChanged.connect(self._position_changed)
+            player.durationChanged.connect(self._duration_changed)
+            player.playbackStateChanged.connect(self._state_changed)
+            self._player, self._audio, self._video = player, audio, video
+        return self._player, self._audio, self._video
 
     # -- control -----------------------------------------------------------------------------------
     def play_file(self, path: str, autoplay: bool = True, chosen: bool = True) -> None:
@@ -159,8 +200,9 @@ class PlayerPanel(QWidget):
             self.player.play()
 
     def clear(self) -> None:
-        self.player.stop()
-        self.player.setSource(QUrl())
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource(QUrl())
         self.current_file = None
         self._chosen = False
         self.stack.setCurrentWidget(self.empty)
@@ -168,13 +210,20 @@ class PlayerPanel(QWidget):
 
     def release(self) -> None:
         """Stop and detach everything before the window goes: Qt Multimedia's threads must not outlive it."""
-        self.player.stop()
-        self.player.setSource(QUrl())
-        self.player.setVideoOutput(None)  # type: ignore[arg-type]  # nullptr detaches; the stubs miss it
-        self.player.setAudioOutput(None)  # type: ignore[arg-type]
+        player = self._player
+        if player is None:  # no clip was ever shown: nothing to stop
+            return
+        player.stop()
+        player.setSource(QUrl())
+        player.setVideoOutput(None)  # type: ignore[arg-type]  # nullptr detaches; the stubs miss it
+        player.setAudioOutput(None)  # type: ignore[arg-type]
 
     def is_playing(self) -> bool:
-        return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        if self._player is None:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def focus_chain(self) -> list[QWidget]:
         """The player's controls in the order Tab visits them (left to right)."""
@@ -183,9 +232,11 @@ class PlayerPanel(QWidget):
     def is_watching(self) -> bool:
         """The person is watching the clip showing: they chose it (clicked it, played, paused or seeked it) and
         it has not run to its end. A clip that played by itself is not being watched."""
-        if self.current_file is None or not self._chosen:
+        if self.current_file is None or not self._chosen or self._player is None:
             return False
-        return self.player.mediaStatus() != QMediaPlayer.MediaStatus.EndOfMedia
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        return self._player.mediaStatus() != QMediaPlayer.MediaStatus.EndOfMedia
 
     def toggle_by_user(self) -> None:
         self._mark_chosen()
@@ -205,7 +256,7 @@ class PlayerPanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Drag the clip out of the video: press, then move past the platform's drag distance."""
-        if watched is self.video and self.current_file:
+        if watched is self._video and self.current_file:
             if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
                 if event.button() == Qt.MouseButton.LeftButton:
                     self._press = event.position().toPoint()
@@ -244,13 +295,20 @@ class PlayerPanel(QWidget):
         for widget in (self.play_button, self.position, self.save):
             widget.setEnabled(enabled)
 
+    def _set_volume(self, value: int) -> None:
+        if self._audio is not None:
+            self._audio.setVolume(value / 100)
+
     def _set_muted(self, muted: bool) -> None:
-        self.audio.setMuted(muted)
+        if self._audio is not None:
+            self._audio.setMuted(muted)
         icon = QStyle.StandardPixmap.SP_MediaVolumeMuted if muted else QStyle.StandardPixmap.SP_MediaVolume
         self.mute.setIcon(self.style().standardIcon(icon))
 
     def _set_loop(self, on: bool) -> None:
-        self.player.setLoops(QMediaPlayer.Loops.Infinite if on else 1)
+        self._loop_on = on
+        if self._player is not None:
+            self._player.setLoops(_loops(on))
 
     def _position_changed(self, ms: int) -> None:
         if not self.position.isSliderDown():
@@ -262,7 +320,16 @@ class PlayerPanel(QWidget):
         self.time.setText(f"{_clock(self.player.position())} / {_clock(ms)}")
 
     def _state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
         playing = state == QMediaPlayer.PlaybackState.PlayingState
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setAccessibleName("Pause" if playing else "Play")
+
+
+def _loops(on: bool) -> int:
+    """QMediaPlayer's loop count: forever, or once."""
+    from PySide6.QtMultimedia import QMediaPlayer
+
+    return int(QMediaPlayer.Loops.Infinite.value) if on else 1

@@ -30,15 +30,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pixdesk.api.client import DEFAULT_BASE_URL, ApiClient, Timeouts
 from pixdesk.api.errors import PixDeskError
-from pixdesk.config import Settings, save_settings
+from pixdesk.config import DEFAULT_BASE_URL, Settings, save_settings
 from pixdesk.keystore import KeychainLocked, KeyStore, NoKeychain
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
 
 def check_key(base_url: str, key: str) -> str:
+    """Ask for the balance with `key` (blocking: off the UI thread); the HTTP client is imported here, on first use."""
+    from pixdesk.api.client import ApiClient, Timeouts
+
     client = ApiClient(base_url, key, timeouts=Timeouts(connect=8, read=15))
     try:
         balance = client.balance()
