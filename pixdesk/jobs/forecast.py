@@ -136,6 +136,7 @@ class Blend:
 
 
 def quantile(dist: CompletionTimes, p: float, high: float = 1e6) -> float:
+    """The `p`-quantile by bisection on the cdf (mixtures and kernel estimates have no closed-form inverse)."""
     lo, hi = 0.0, high
     for _ in range(70):
         mid = (lo + hi) / 2

@@ -12,6 +12,21 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
+from pixdesk.jobs.forecast import quantile  # the same bisection the poll plan uses
+
+__all__ = [
+    "BIMODAL",
+    "DEMO",
+    "TYPICAL",
+    "WIDE",
+    "Durations",
+    "Fixed",
+    "LogNormal",
+    "Mixture",
+    "parse_durations",
+    "quantile",
+]
+
 
 class Durations(Protocol):
     """Seconds from the create being accepted to the clip being ready."""
@@ -86,18 +101,6 @@ BIMODAL = Mixture(((0.55, LogNormal(45.0, 0.12)), (0.45, LogNormal(120.0, 0.15))
 # Demo mode: the typical shape, ten times quicker, so a demo clip arrives in seconds.
 DEMO = LogNormal(7.5, 0.18)
 PRESETS: dict[str, Durations] = {"typical": TYPICAL, "wide": WIDE, "bimodal": BIMODAL, "demo": DEMO}
-
-
-def quantile(dist: Durations, p: float, high: float = 1e5) -> float:
-    """The `p`-quantile by bisection on the cdf (the distributions here have no closed-form inverse)."""
-    lo, hi = 0.0, high
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        if dist.cdf(mid) < p:
-            lo = mid
-        else:
-            hi = mid
-    return hi
 
 
 def parse_durations(spec: str) -> Durations:
