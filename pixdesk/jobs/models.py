@@ -97,6 +97,8 @@ class Job:
     retries: int = 0
     server_seconds: float | None = None  # how long the server took after the create's answer, as our polls saw it
     client_request_id: str | None = field(default_factory=new_client_request_id)
+    group_id: str | None = None  # jobs made together (variations, a batch, a storyboard) share one
+    favourite: bool = False  # starred by the person: a filter in the library, kept across restarts
     version: int = 0  # bumped on every write: the store never lets an older copy overwrite a newer one
 
     def snapshot(self) -> Job:
