@@ -32,7 +32,7 @@ from pixdesk.jobs import JobEngine, JobStore, Library, stages
 from pixdesk.jobs.forecast import best_mean_lag
 from pixdesk.jobs.models import Job, JobState
 from pixdesk.jobs.timing import PollPolicy
-from pixdesk.runtime import DEMO_POLL
+from pixdesk.runtime import demo_poll_policy
 from pixdesk.simulator import Simulator
 from pixdesk.simulator.durations import BIMODAL, DEMO, TYPICAL, WIDE, Durations
 
@@ -45,7 +45,7 @@ CASES: list[tuple[str, Durations, PollPolicy]] = [
     ("typical", TYPICAL, REAL),
     ("wide", WIDE, REAL),
     ("bimodal", BIMODAL, REAL),
-    ("demo", DEMO, DEMO_POLL),
+    ("demo", DEMO, demo_poll_policy()),
 ]
 
 

@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from pixdesk.cli import console_main
+from pixdesk.launch import console_main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

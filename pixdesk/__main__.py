@@ -1,3 +1,3 @@
-from pixdesk.cli import console_main
+from pixdesk.launch import console_main
 
 console_main()

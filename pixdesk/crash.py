@@ -9,7 +9,6 @@ task results). `install` covers the first two and `loop_exception_handler` is fo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import sys
@@ -17,7 +16,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("pixdesk.crash")
 

@@ -23,16 +23,23 @@ from pixdesk.jobs.library import Library
 from pixdesk.jobs.prices import PriceBook
 from pixdesk.jobs.spend import DEMO_BACKEND
 from pixdesk.jobs.store import JobStore
-from pixdesk.jobs.timing import PollPolicy
 from pixdesk.keystore import KeyStore
 
 if TYPE_CHECKING:
     from pixdesk.api.client import ApiClient
     from pixdesk.jobs.engine import JobEngine
+    from pixdesk.jobs.timing import PollPolicy
     from pixdesk.simulator import Simulator
 
-# The demo's clips take a tenth of the real time (`simulator.durations.DEMO`): so do its poll budget and gaps.
-DEMO_POLL = PollPolicy(first=1.0, growth=1.3, ceiling=2.0, min_gap=0.1, loop_interval=1.0)
+
+def demo_poll_policy() -> PollPolicy:
+    """The demo's clips take a tenth of the real time (`simulator.durations.DEMO`): so do its poll budget and gaps.
+    (A function: the job machinery, asyncio with it, is imported after the window's first frame.)"""
+    from pixdesk.jobs.timing import PollPolicy
+
+    return PollPolicy(first=1.0, growth=1.3, ceiling=2.0, min_gap=0.1, loop_interval=1.0)
+
+
 # The key demo clients send: `pixdesk.simulator.DEMO_KEY`, named here so that choosing demo mode does not import
 # the simulator (tests/test_startup.py checks that the two agree).
 DEMO_KEY = "demo-key-not-a-secret"
@@ -188,7 +195,7 @@ class Runtime:
         kwargs.setdefault("backend", self.backend)
         kwargs.setdefault("prices", self.prices)
         if self.demo:  # the simulator is local: poll it briskly so the demo feels quick
-            kwargs.setdefault("poll_policy", DEMO_POLL)
+            kwargs.setdefault("poll_policy", demo_poll_policy())
         from pixdesk.jobs.engine import JobEngine
 
         return JobEngine(self.client, self.store, self.library, **kwargs)

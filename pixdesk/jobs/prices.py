@@ -3,7 +3,6 @@ with its ETag so it works offline, refreshed in the background. No price is writ
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -55,6 +54,8 @@ class PriceBook:
         return pricing
 
     async def refresh_async(self, client: PricingClient, model_id: str) -> Pricing | None:
+        import asyncio  # not at the top: the window's first frame needs the price book, not asyncio
+
         return await asyncio.get_running_loop().run_in_executor(None, self.refresh, client, model_id)
 
     def quote(self, request: GenerationRequest, count: int = 1) -> Estimate | None:

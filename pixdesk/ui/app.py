@@ -11,7 +11,6 @@ waiting for the interpreter to tear down every module and Qt object (a few hundr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -73,34 +72,54 @@ def run_gui(demo: bool = False, images: Sequence[str] = ()) -> int:
     if instance is None:
         return 0
 
-    import qasync
-
     from pixdesk.config import load_settings
     from pixdesk.runtime import Runtime
     from pixdesk.ui.main_window import MainWindow
 
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     quiet = False
+    loop = None
     try:
         # In demo mode the simulator starts once the window is on screen (MainWindow's start-up).
         runtime = Runtime(load_settings(), demo=demo or None, start_simulator=False)
         try:
-            window = MainWindow(runtime)
+            window = MainWindow(runtime, attach_loop=False)
             instance.attach(window)
             window.show()
-            window.open_images(paths)
             _start_up_seams(window)
+            _paint_first_frame(window)
+            # Only now asyncio and qasync (about a fifth of the start-up): the window is on screen meanwhile.
+            import asyncio
+
+            import qasync
+
+            loop = qasync.QEventLoop(app)
+            asyncio.set_event_loop(loop)
+            window.attach_loop()
+            window.open_images(paths)
             loop.run_until_complete(window.wait_closed())
             quiet = window.jobs_running_at_close == 0
         finally:
             runtime.close()
     finally:
         instance.close()  # the next launch becomes the instance
-        asyncio.set_event_loop(None)
-        loop.close()
+        if loop is not None:
+            asyncio.set_event_loop(None)
+            loop.close()
     _quiet_close = quiet
     return 0
+
+
+def _paint_first_frame(window: MainWindow) -> None:
+    """Run Qt's event loop until the window's first frame is out (`MainWindow.when_usable`; at most its fallback
+    time). Clicks and keys wait in Qt's queue meanwhile (a few dozen milliseconds): they are handled, in order,
+    once the asyncio loop runs, since what they start may need it."""
+    from PySide6.QtCore import QEventLoop
+
+    if window.is_usable():
+        return
+    first_frame = QEventLoop()
+    window.when_usable(first_frame.quit)
+    first_frame.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
 
 def end_process(code: int) -> NoReturn:

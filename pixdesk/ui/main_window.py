@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import time
@@ -59,6 +58,8 @@ from pixdesk.ui.settings_dialog import SettingsDialog, save_settings_async, stor
 from pixdesk.ui.tasks import network_read, off_ui_thread, spawn
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pixdesk.jobs.engine import JobEngine
 
 
@@ -102,7 +103,11 @@ class MainWindow(QMainWindow):
     crash_reported = Signal(str)
     ready = Signal()  # history loaded and unfinished jobs resumed (`is_ready`)
 
-    def __init__(self, runtime: Runtime, engine_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, engine_options: dict[str, Any] | None = None, *, attach_loop: bool = True
+    ) -> None:
+        """`attach_loop=False`: the asyncio loop comes later (`attach_loop()`); `run_gui` paints the window first
+        and only then imports asyncio and qasync, which the first frame does not need."""
         super().__init__()
         self.runtime = runtime
         self.settings = runtime.settings
@@ -112,7 +117,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(self)
         self.bridge.job_changed.connect(self._on_job)
         self.bridge.notice.connect(self._on_notice)
-        self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self._closed: asyncio.Future[None] | None = None  # made by `attach_loop`, with the start-up tasks
         # Every job this window has seen, kept after its row is removed: removing a row refunds nothing, so
         # today's spend (and the daily budget) still counts it.
         self._seen: dict[str, Job] = {}
@@ -121,7 +126,9 @@ class MainWindow(QMainWindow):
         self._price_refresh: asyncio.Task[None] | None = None
         # "Usable": the first frame is on screen and the event loop has turned once since. Start-up work (history,
         # the demo simulator, prices, balance) waits for it, so none of it delays the first frame.
-        self._usable: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self._usable = False
+        self._usable_future: asyncio.Future[None] | None = None
+        self._close_pending = False  # asked to close before the loop was attached: closes once it is
         self._usable_callbacks: list[Callable[[], None]] = []
         self._expose_watched = False
         self._connecting: asyncio.Task[None] | None = None
@@ -133,7 +140,6 @@ class MainWindow(QMainWindow):
         # shown as a short notice; the app keeps running.
         self.crash_reported.connect(self._show_crash)
         crash.install(self.crash_reported.emit)
-        asyncio.get_event_loop().set_exception_handler(crash.loop_exception_handler)
         self.controller = JobController(self)
         self.controller.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
 
@@ -174,9 +180,27 @@ class MainWindow(QMainWindow):
         self._update_mode()
         self._restore_geometry()
         QTimer.singleShot(USABLE_FALLBACK_MS, self, self._on_usable)
+        if attach_loop:
+            self.attach_loop()
+
+    def attach_loop(self) -> None:
+        """Start the work that runs on the asyncio loop (the current one): the start-up (history, jobs, the demo
+        simulator, prices, balance), which itself waits for the first frame. Once only."""
+        import asyncio
+
+        if self._closed is not None:
+            return
+        loop = asyncio.get_event_loop()
+        loop.set_exception_handler(crash.loop_exception_handler)
+        self._closed = loop.create_future()
+        self._usable_future = loop.create_future()
+        if self._usable:
+            self._usable_future.set_result(None)
         # Generate waits for this (`after_prices`): the simulator in demo mode, then the price list.
         self._price_refresh = spawn(self._first_prices())
         spawn(self._startup())
+        if self._close_pending:
+            QTimer.singleShot(0, self, self.close)
 
     # -- building ----------------------------------------------------------------------------------
     def _build_banner(self) -> None:
@@ -532,21 +556,23 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self._on_usable)  # once the loop has turned: the frame is out
 
     def _on_usable(self) -> None:
-        if self._usable.done():
+        if self._usable:
             return
-        self._usable.set_result(None)
+        self._usable = True
+        if self._usable_future is not None:
+            self._usable_future.set_result(None)
         callbacks, self._usable_callbacks = self._usable_callbacks, []
         for callback in callbacks:
             callback()
 
     def is_usable(self) -> bool:
         """The first frame is on screen and the event loop has turned since (or the window is closing)."""
-        return self._usable.done()
+        return self._usable
 
     def when_usable(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the window is usable: shown, its first frame painted (its first expose), and
         one event-loop turn done after that. The start-up benchmark's bare window uses the same rule."""
-        if self._usable.done():
+        if self._usable:
             callback()
         else:
             self._usable_callbacks.append(callback)
@@ -555,6 +581,8 @@ class MainWindow(QMainWindow):
         """The runtime's server is there: in demo mode the simulator (imported and started off the UI thread)."""
         if self._connecting is None:
             self._connecting = spawn(self._connect())
+        import asyncio
+
         await asyncio.shield(self._connecting)
 
     async def _connect(self) -> None:
@@ -568,15 +596,19 @@ class MainWindow(QMainWindow):
             self._engine.use_backend(self.runtime.backend, self.runtime.client)
 
     async def _first_prices(self) -> None:
-        await self._usable
+        await self._first_frame_shown()
         if self.is_closing():
             return
         await self._connected()
         if not self.is_closing():
             await self._refresh_prices()
 
+    async def _first_frame_shown(self) -> None:
+        assert self._usable_future is not None  # made with the loop, before any task that awaits this
+        await self._usable_future
+
     async def _startup(self) -> None:
-        await self._usable  # nothing here delays the first frame
+        await self._first_frame_shown()  # nothing here delays the first frame
         if self.is_closing():
             return
         notice = getattr(self.runtime.store, "recovery_notice", None)
@@ -820,11 +852,11 @@ class MainWindow(QMainWindow):
         return self._ready
 
     def is_closed(self) -> bool:
-        return self._closed.done()
+        return self._closed is not None and self._closed.done()
 
     def is_closing(self) -> bool:
         """The person chose to quit and the shutdown has begun (or ended): no new work is taken."""
-        return self._shutting_down or self._closed.done()
+        return self._shutting_down or self.is_closed()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Say how many jobs are running (they continue next time); wait for create requests already sent,
@@ -834,6 +866,9 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         if self._shutting_down:
+            return
+        if self._closed is None:  # the first instant, before the loop: the close follows once it is there
+            self._close_pending = True
             return
         engine = self._engine  # none yet: the window closes in its first instant, and nothing runs
         running = engine.running_count() if engine is not None else 0
@@ -871,10 +906,11 @@ class MainWindow(QMainWindow):
             crash.uninstall()
             self._close_now = True
             self.close()
-            if not self._closed.done():
+            if self._closed is not None and not self._closed.done():
                 self._closed.set_result(None)
 
     async def wait_closed(self) -> None:
+        assert self._closed is not None, "attach_loop() first"
         await self._closed
 
 

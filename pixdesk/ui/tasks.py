@@ -7,15 +7,17 @@ exits; `network_read` for answers that are only shown (the balance), which a qui
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pixdesk import crash
+
+if TYPE_CHECKING:  # asyncio itself comes with the event loop, after the window's first frame
+    import asyncio
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,6 +30,8 @@ _readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix=READER_PREFIX)
 
 def spawn(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
     """Start a coroutine; its exception is logged, never lost silently."""
+    import asyncio
+
     task = asyncio.get_event_loop().create_task(coro)
     _running.add(task)
 
@@ -42,12 +46,16 @@ def spawn(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
 
 async def off_ui_thread(fn: Callable[..., T], *args: Any) -> T:
+    import asyncio
+
     return await asyncio.get_event_loop().run_in_executor(_workers, fn, *args)
 
 
 async def network_read(fn: Callable[..., T], *args: Any) -> T:
     """A request whose answer is only shown and changes nothing on disk: a process quitting meanwhile drops it
     instead of waiting for the network (or its timeout)."""
+    import asyncio
+
     return await asyncio.get_event_loop().run_in_executor(_readers, fn, *args)
 
 
