@@ -133,6 +133,11 @@ class KeyStore:
     def _backend(self, backend: KeyringBackend | None) -> None:
         self._found, self._lookup = backend, False
 
+    @staticmethod
+    def environment_key() -> str | None:
+        """`AIMLAPI_KEY`, which overrides any saved key (reading it touches no keychain)."""
+        return os.environ.get("AIMLAPI_KEY", "").strip() or None
+
     # -- what the UI shows -------------------------------------------------------------------------
     @property
     def use_keyring(self) -> bool:

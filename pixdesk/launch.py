@@ -89,9 +89,32 @@ def open_window(demo: bool, images: Sequence[str]) -> int:
     from pixdesk.logs import setup_logging
 
     setup_logging()
+    import_before_qt()
     from pixdesk.ui.app import run_gui
 
     return run_gui(demo=demo, images=gui_images(images))
+
+
+def import_before_qt() -> None:
+    """Import the Qt-free modules the window's first frame needs, before PySide6. Once PySide6.QtCore is loaded,
+    its `__feature__` import hook reads the source of every module imported after it (looking for the word
+    "PySide6"), which makes each later import about half as slow again. tests/test_startup.py checks that no
+    Qt-free PixDesk module loaded by the first frame came after PySide6."""
+    import concurrent.futures  # noqa: F401  (pixdesk.ui.tasks' pools)
+    import hashlib  # noqa: F401  (the single-instance name)
+    import shutil  # noqa: F401
+    import uuid  # noqa: F401
+
+    import pixdesk.api.request
+    import pixdesk.crash
+    import pixdesk.jobs.batch
+    import pixdesk.jobs.library
+    import pixdesk.jobs.spend
+    import pixdesk.jobs.states
+    import pixdesk.runtime  # noqa: F401
+    from pixdesk.resources_path import resources_dir
+
+    resources_dir()  # imports pixdesk.resources (where the window's icon is)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,6 +44,9 @@ def demo_poll_policy() -> PollPolicy:
 # the simulator (tests/test_startup.py checks that the two agree).
 DEMO_KEY = "demo-key-not-a-secret"
 LOOPBACK = "127.0.0.1"
+# In `settings.ui`: whether the last look found a saved key. The window's first frame shows the mode it implies;
+# the keychain itself is read off the UI thread just after (`Runtime(key_later=True)`, `read_key`).
+KEY_HINT = "had_saved_key"
 STOP_WAKE_INTERVAL = 0.005  # s between the connections that wake a stopping simulator's accept loop
 
 
@@ -91,7 +94,12 @@ class Runtime:
         keystore: KeyStore | None = None,
         simulator_options: dict[str, Any] | None = None,
         start_simulator: bool = True,
+        key_later: bool = False,
     ) -> None:
+        """`key_later=True` (the window): a key saved in the keychain or a file is not read here, since the
+        keychain may be slow, or even ask to be unlocked; until `read_key()` (a worker thread) the mode is what
+        the last run found (`KEY_HINT`). The environment's key, demo mode asked for, and demo mode set in
+        Settings need no keychain, so they are known at once either way."""
         self.settings = settings
         self.keystore = keystore or KeyStore()
         self.simulator: Simulator | None = None
@@ -99,8 +107,18 @@ class Runtime:
         self._simulator_lock = threading.Lock()  # `connect()` on a worker thread, `reconnect()` on another
         self._simulator_port: int | None = None  # the port a simulator not started yet will listen on
         self._closed = False  # after `close()`, `connect()` starts nothing
-        key = self.keystore.get()
-        self.demo = bool(demo) or settings.demo_mode or not key
+        self._key_lock = threading.Lock()
+        self._key_pending = False
+        key: str | None = None
+        if bool(demo) or settings.demo_mode:
+            self.demo = True
+        elif key_later and not KeyStore.environment_key():
+            self._key_pending = True
+            self.demo = not settings.ui.get(KEY_HINT, False)
+        else:
+            key = self.keystore.get()
+            self.demo = not key
+            self._remember(key)
         self.store = JobStore(database_path())
         self.library = Library(settings.library)
         self.connection = self._connect(key, start=start_simulator)
@@ -111,7 +129,34 @@ class Runtime:
     @property
     def client(self) -> ApiClient:
         """The client for `connection` (the HTTP stack is imported when it is first needed)."""
+        self.read_key()  # normally done already, off the UI thread
         return self._client if self._client is not None else self._new_client()
+
+    def key_known(self) -> bool:
+        """Whether the saved key has been looked for (always, unless made with `key_later`)."""
+        return not self._key_pending
+
+    def read_key(self) -> bool:
+        """Look for the saved key now, if it was left for later. Blocking (the keychain): call it from a worker
+        thread. True when the mode differs from the guess (the window then says so; no engine exists yet)."""
+        with self._key_lock:
+            if not self._key_pending:
+                return False
+            key = self.keystore.get()
+            self._remember(key)
+            demo = not key
+            changed = demo != self.demo
+            self.demo = demo
+            if not demo or changed:
+                self.connection = self._connect(key, start=False)
+            if changed:
+                self.prices = self._price_book()
+            self._key_pending = False
+            return changed
+
+    def _remember(self, key: str | None) -> None:
+        if not KeyStore.environment_key():
+            self.settings.ui[KEY_HINT] = bool(key)
 
     def _new_client(self) -> ApiClient:
         from pixdesk.api.client import ApiClient
@@ -130,6 +175,8 @@ class Runtime:
                     return Connection(f"http://{LOOPBACK}:{self._simulator_port}", DEMO_KEY, True)
                 simulator = self._start_simulator()
             return Connection(simulator.url, DEMO_KEY, True)
+        if key is None and self._key_pending:  # live, as the last run found: the key itself comes with `read_key`
+            return Connection(self.settings.effective_base_url(), "", False)
         assert key
         return Connection(self.settings.effective_base_url(), key, False)
 
@@ -158,7 +205,9 @@ class Runtime:
     def connect(self) -> bool:
         """Start the demo simulator if it was left for later. Blocking (an import and a start): call it from a
         worker thread. True when the client changed (the port chosen earlier was taken): give the engine
-        `client` for `backend`."""
+        `client` for `backend`. Reads the saved key first, if that was left for later."""
+        if self.read_key() and not self.demo:
+            return True  # live after all: the client for the key just read
         if not self.demo:
             return False
         with self._simulator_lock:
@@ -173,7 +222,10 @@ class Runtime:
 
     def reconnect(self, demo: bool | None = None) -> ApiClient:
         """After a settings change: a new client (the engine takes it for new requests)."""
-        key = self.keystore.get()
+        with self._key_lock:
+            key = self.keystore.get()
+            self._key_pending = False
+            self._remember(key)
         self.demo = bool(demo) if demo is not None else (self.settings.demo_mode or not key)
         self.connection = self._connect(key)
         client = self._new_client()

@@ -57,3 +57,98 @@ def test_a_locked_keychain_at_start_means_demo_mode_and_the_banner_says_why(qtbo
         qtbot.waitUntil(win.is_closed, timeout=15000)
         win.deleteLater()
         runtime.close()
+
+
+# -- the saved key, read after the first frame (Runtime(key_later=True), as run_gui makes it) ----------------------
+class CountingKeyring:
+    """A keychain holding `key` that counts its reads (a real KeyringBackend, from tests.test_secrets)."""
+
+    def __new__(cls, key: str | None):  # type: ignore[no-untyped-def]
+        from tests.test_secrets import MemoryKeyring
+
+        class Counting(MemoryKeyring):
+            reads = 0
+
+            def get_password(self, service: str, username: str) -> str | None:
+                Counting.reads += 1
+                return super().get_password(service, username)
+
+        backend = Counting()
+        if key:
+            backend.set_password("pixdesk", "aimlapi", key)
+        return backend
+
+
+def open_deferred(qtbot, sim: Simulator, key: str | None, hint: bool | None):  # type: ignore[no-untyped-def]
+    from pixdesk.keystore import KeyStore
+    from pixdesk.runtime import KEY_HINT
+
+    settings = load_settings()
+    settings.base_url = sim.url
+    if hint is not None:
+        settings.ui[KEY_HINT] = hint
+    backend = CountingKeyring(key)
+    runtime = Runtime(settings, keystore=KeyStore(backend=backend), key_later=True)
+    assert backend.reads == 0  # nothing read before the window
+    win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
+    win.controller.prompter = ScriptedPrompter()
+    return runtime, win, backend
+
+
+def close_deferred(qtbot, runtime: Runtime, win: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    win.close()
+    qtbot.waitUntil(win.is_closed, timeout=15000)
+    win.deleteLater()
+    runtime.close()
+
+
+def test_a_saved_key_found_after_the_first_frame_turns_a_first_run_live(qtbot, qloop, sim: Simulator):
+    """No hint yet (the first run with this version): the window opens as demo, reads the keychain once it is on
+    screen, and is live before it is ready; the next start guesses live from the start."""
+    from pixdesk.runtime import KEY_HINT
+
+    runtime, win, backend = open_deferred(qtbot, sim, TEST_KEY, hint=None)
+    assert runtime.demo and win.banner.isVisibleTo(win)  # the guess, shown in the first frame
+    win.show()
+    try:
+        qtbot.waitUntil(win.is_ready)
+        assert backend.reads >= 1
+        assert not runtime.demo and not win.banner.isVisible()
+        assert win.mode_label.text().startswith("● Live")
+        assert not win.windowTitle().endswith("demo mode")
+        assert win.engine.client is runtime.client and runtime.connection.api_key == TEST_KEY
+        assert runtime.settings.ui[KEY_HINT] is True  # saved with the settings at close
+    finally:
+        close_deferred(qtbot, runtime, win)
+
+
+def test_a_live_guess_with_the_key_gone_becomes_demo_with_the_simulator(qtbot, qloop, sim: Simulator):
+    runtime, win, _ = open_deferred(qtbot, sim, None, hint=True)
+    assert not runtime.demo and not win.banner.isVisibleTo(win)  # live, as the last run found
+    win.show()
+    try:
+        qtbot.waitUntil(win.is_ready, timeout=20000)
+        assert runtime.demo and win.banner.isVisible() and "Demo mode" in win.banner_text.text()
+        assert win.windowTitle().endswith("demo mode")
+        assert runtime.simulator is not None and runtime.connection.base_url == runtime.simulator.url
+    finally:
+        close_deferred(qtbot, runtime, win)
+
+
+def test_the_environment_key_or_demo_mode_never_wait_for_the_keychain(monkeypatch: pytest.MonkeyPatch):
+    from pixdesk.keystore import KeyStore
+
+    backend = CountingKeyring("sk-saved-in-keychain")
+    monkeypatch.setenv("AIMLAPI_KEY", "sk-from-the-environment")
+    runtime = Runtime(load_settings(), keystore=KeyStore(backend=backend), key_later=True)
+    try:
+        assert runtime.key_known() and not runtime.demo
+        assert runtime.connection.api_key == "sk-from-the-environment" and backend.reads == 0
+    finally:
+        runtime.close()
+    monkeypatch.delenv("AIMLAPI_KEY")
+    runtime = Runtime(load_settings(), demo=True, keystore=KeyStore(backend=backend), key_later=True)
+    try:
+        assert runtime.key_known() and runtime.demo and backend.reads == 0
+    finally:
+        runtime.close()

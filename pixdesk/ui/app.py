@@ -79,8 +79,9 @@ def run_gui(demo: bool = False, images: Sequence[str] = ()) -> int:
     quiet = False
     loop = None
     try:
-        # In demo mode the simulator starts once the window is on screen (MainWindow's start-up).
-        runtime = Runtime(load_settings(), demo=demo or None, start_simulator=False)
+        # In demo mode the simulator starts once the window is on screen (MainWindow's start-up), and the saved
+        # key is read then too (off the UI thread: a keychain may be slow, or ask to be unlocked).
+        runtime = Runtime(load_settings(), demo=demo or None, start_simulator=False, key_later=True)
         try:
             window = MainWindow(runtime, attach_loop=False)
             instance.attach(window)
@@ -165,6 +166,21 @@ def _report(event: str, **fields: object) -> None:
             fh.write(json.dumps({"event": event, "monotonic": time.monotonic(), **fields}) + "\n")
 
 
+def _imported_after_qt() -> list[str]:
+    """The Qt-free PixDesk modules imported after PySide6.QtCore (sys.modules keeps the import order): each
+    costs more there (`pixdesk.launch.import_before_qt`)."""
+    names = list(sys.modules)
+    if "PySide6.QtCore" not in names:
+        return []
+    later = names[names.index("PySide6.QtCore") + 1 :]
+    # Source files only: a folder of data (pixdesk.resources, a namespace package) has nothing to read.
+    return [
+        n
+        for n in later
+        if n.startswith("pixdesk.") and not n.startswith("pixdesk.ui") and getattr(sys.modules[n], "__file__", None)
+    ]
+
+
 def _start_up_seams(window: MainWindow) -> None:
     """With STARTUP_REPORT: when the window became usable (and which modules were loaded by then), when it was
     ready (history loaded, jobs resumed) and when its close began. With EXIT_WHEN_SHOWN: print "window shown" once
@@ -174,7 +190,7 @@ def _start_up_seams(window: MainWindow) -> None:
         return
 
     def usable() -> None:
-        _report("usable", modules=sorted(sys.modules))
+        _report("usable", modules=sorted(sys.modules), after_qt=_imported_after_qt())
         if exit_when_shown:
             print("window shown", flush=True)
 

@@ -426,7 +426,9 @@ class MainWindow(QMainWindow):
             self.banner_text.setText(
                 "<b>Demo mode:</b> free videos from the built-in simulator. Add your AI/ML API key for real ones."
             )
-            if getattr(self.runtime.keystore, "state", None) == "locked":  # say why the saved key is not used
+            # Say why the saved key is not used; asked only once the key was looked for (asking looks up the
+            # keychain, which the first frame does without).
+            if self.runtime.key_known() and getattr(self.runtime.keystore, "state", None) == "locked":
                 reason = self.runtime.keystore.last_error or "the system keychain is locked"
                 self.banner_text.setText(
                     f"<b>Demo mode:</b> the saved API key could not be read — {_html(reason)} "
@@ -443,6 +445,13 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(demo or paused is not None)
         self.banner_button.setText("Add API key…" if demo and paused is None else "Open Settings…")
         self.banner_button.setAccessibleName(self.banner_button.text().rstrip("…"))
+
+    def _show_key_outcome(self) -> None:
+        """After the saved key was read (`Runtime.read_key`): a mode other than the one shown, or a locked keychain
+        (the banner says why the key is not used), is shown; otherwise the banner keeps any notice it shows."""
+        locked = self.runtime.demo and getattr(self.runtime.keystore, "state", None) == "locked"
+        if self.inputs.demo != self.runtime.demo or locked:
+            self._update_mode()
 
     def refresh_counts(self) -> None:
         self._update_counts()
@@ -592,6 +601,7 @@ class MainWindow(QMainWindow):
             crash.report(exc, "starting the built-in simulator")
             self.show_notice(f"The built-in simulator could not start: {exc}")
             return
+        self._show_key_outcome()  # the saved key was read first: demo or live as it says
         if changed and self._engine is not None:  # the port chosen was taken meanwhile: new jobs use the new client
             self._engine.use_backend(self.runtime.backend, self.runtime.client)
 
@@ -616,6 +626,9 @@ class MainWindow(QMainWindow):
             self.show_notice(notice)
         self.inputs.update_estimate()  # the cached price, at once
         await off_ui_thread(_load_job_machinery)  # the imports off the UI thread; making the engine is quick
+        # The saved key (the keychain may be slow): the engine is made for the mode it gives.
+        await off_ui_thread(self.runtime.read_key)
+        self._show_key_outcome()
         if self.is_closing():
             return
         history = await self.engine.load_history()
