@@ -1,7 +1,8 @@
 """The `pixdesk` command: the GUI by default, sub-commands for headless use.
 
 Exit codes: 0 done · 2 bad input · 3 the API refused (auth, credits, validation, generation error)
-· 4 network or timeout (including a job whose outcome is unknown).
+· 4 network or timeout (including a job whose outcome is unknown). A `generate` of several jobs ends with the most
+serious of its jobs' codes, 4 over 3 over 2 (0 only when every clip was written); 130 when interrupted (Ctrl+C).
 
 `pixdesk` with no command opens the window: that path imports neither the job machinery nor image decoding
 (the headless commands import what they use), so the window's own start-up decides what loads first.
@@ -11,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
-import os
-import re
 import sys
 import time
-from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import unquote, urlsplit
 
 from pixdesk import __version__
 from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
@@ -27,8 +26,10 @@ from pixdesk.api.errors import EXIT_CODES, EXIT_OK, ErrorKind, exit_code_for_kin
 from pixdesk.api.request import GenerationRequest
 from pixdesk.api.text import clean_text
 from pixdesk.config import load_settings
+from pixdesk.launch import COMMANDS, open_window, split_gui_arguments
 
 if TYPE_CHECKING:
+    from pixdesk.jobs.cli_progress import JobLines
     from pixdesk.jobs.models import Job
 
 # A CLI run looks for a lost create in the usage logs at most this long; `resume` (or the window) goes on.
@@ -43,9 +44,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"pixdesk: error: {message}\n")
 
 
-# The sub-commands' names, for telling `pixdesk jobs` from `pixdesk photo.png` before building the whole parser
-# (tests/test_startup.py checks them against `build_parser().commands`).
-COMMANDS = ("generate", "price", "simulator", "jobs", "resume", "resend", "spend")
+GENERATE_EPILOG = """\
+Several IMAGEs and/or --variations N make one job per image and seed, sent as one group, at most K of them at
+the server at once (--max-in-flight, else Settings). Every image is checked before anything is sent. --out is then
+an existing folder, and each clip is named from the prompt, the image and the seed.
+
+exit codes (with several jobs, the most serious outcome of any of them wins, in this order):
+  4    a job's outcome is unknown (`pixdesk resume` keeps looking), or a network problem or timeout
+  3    the API refused a job: key, credits, validation, a failed generation. After a refused key or an empty
+       account nothing more is sent: jobs not sent yet end at once (never sent, never charged); jobs the server
+       has are watched to their end, or stall at once when refused too (`pixdesk resume` finishes them)
+  2    bad input (nothing is sent), or a clip that could not be written
+  0    every job completed and its clip was written
+  130  interrupted (Ctrl+C): jobs not sent yet are not sent; jobs the server has stay saved for `pixdesk resume`
+"""
 
 
 def _top_parser() -> _Parser:
@@ -65,21 +77,50 @@ def build_parser() -> _Parser:
     parser = _top_parser()
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", title="commands")
 
-    gen = sub.add_parser("generate", help="run one job headless and save the video")
-    gen.add_argument("image", help="a JPEG/PNG/WebP/... file, or an https:// URL")
+    from pixdesk.jobs.batch import MAX_VARIATIONS
+
+    gen = sub.add_parser(
+        "generate",
+        help="run jobs headless and save the videos",
+        epilog=GENERATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gen.add_argument(
+        "image", nargs="+", metavar="IMAGE", help="JPEG/PNG/WebP/... files, or https:// URLs: each makes N jobs"
+    )
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--negative-prompt")
     gen.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
     gen.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
     gen.add_argument("--style", choices=list(STYLES))
-    gen.add_argument("--seed", type=int)
+    gen.add_argument("--seed", type=int, help="with --variations N: the seeds S, S+1, … S+N-1")
+    gen.add_argument(
+        "--variations",
+        type=int,
+        default=1,
+        metavar="N",
+        help=f"N jobs per image with distinct seeds (1 to {MAX_VARIATIONS}; random ones without --seed)",
+    )
+    gen.add_argument(
+        "--max-in-flight",
+        type=int,
+        metavar="K",
+        help="at most K jobs at the server at once for this run (default: the limit in Settings)",
+    )
     gen.add_argument("--lip-sync-text")
     gen.add_argument(
         "--speaker", choices=list(SPEAKERS), metavar="NAME", help=f"voice for --lip-sync-text: {', '.join(SPEAKERS)}"
     )
-    gen.add_argument("--out", help="where to write the MP4 (default: a name from the prompt, here)")
+    gen.add_argument(
+        "--out",
+        help="where to write the MP4 (default: a name from the prompt, here); with several jobs, an existing folder",
+    )
     gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
-    gen.add_argument("--json", action="store_true", help="print a JSON summary instead of the path")
+    gen.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON summary instead of the path (several jobs: {"jobs": [...]}, one object each)',
+    )
     gen.add_argument(
         "--lookup-wait",
         type=float,
@@ -91,14 +132,24 @@ def build_parser() -> _Parser:
         "--max-usd",
         type=float,
         metavar="X",
-        help="refuse (exit 2, before anything is sent) when the estimated cost is over X USD or no price is known",
+        help="refuse (exit 2, before anything is sent) when the estimated cost of all the jobs is over X USD "
+        "or no price is known",
     )
 
     price = sub.add_parser("price", help="what a job would cost, from the API's live price list")
     price.add_argument("--model", default=spec.model_id, choices=[spec.model_id])
     price.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
     price.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
-    price.add_argument("--variations", type=int, default=1, metavar="N", help="how many jobs (default 1)")
+    price.add_argument(
+        "--variations",
+        type=int,
+        default=1,
+        metavar="N",
+        help=f"jobs per image, as `generate --variations` (1 to {MAX_VARIATIONS}, default 1)",
+    )
+    price.add_argument(
+        "--images", type=int, default=1, metavar="M", help="how many images the set has (default 1): M × N jobs"
+    )
     price.add_argument("--demo", action="store_true", dest="sub_demo", help="the built-in simulator's prices")
     price.add_argument("--json", action="store_true", help='print {"usd", "credits", "source"}')
 
@@ -136,71 +187,6 @@ def build_parser() -> _Parser:
     return parser
 
 
-def split_gui_arguments(argv: Sequence[str], commands: Collection[str]) -> tuple[list[str], list[str]] | None:
-    """`pixdesk [--demo] [IMAGE ...]`: (its options, its image arguments); None when argv runs a command.
-
-    A first argument (not an option) that names a command is that command; anything else opens the window with
-    images. After `--` everything is an image (a file called `jobs`: `pixdesk -- jobs`, or `pixdesk ./jobs`)."""
-    options: list[str] = []
-    images: list[str] = []
-    only_images = False
-    for arg in argv:
-        if only_images:
-            images.append(arg)
-        elif arg == "--":
-            only_images = True
-        elif arg.startswith("-") and arg != "-":
-            options.append(arg)
-        elif not images and arg in commands:
-            return None
-        else:
-            images.append(arg)
-    return options, images
-
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def image_path(arg: str, cwd: str | None = None) -> str:
-    """An image from the command line as an absolute path: a `file://` URI (some file managers pass those) is
-    decoded; a relative path is taken from `cwd` (default: this process's folder, not the running window's).
-    Raises ValueError for any other URI."""
-    if arg[:5].lower() == "file:":
-        parts = urlsplit(arg)
-        if parts.netloc not in ("", "localhost"):
-            raise ValueError(f"not a file on this computer: {arg}")
-        arg = _url2pathname(parts.path)
-    elif _SCHEME.match(arg):
-        raise ValueError(f"only local files can be opened this way: {arg}")
-    return os.path.abspath(os.path.join(cwd or os.getcwd(), os.path.expanduser(arg)))
-
-
-def _url2pathname(path: str) -> str:
-    """urllib.request's url2pathname, without importing urllib.request (and http.client) for it on POSIX."""
-    if os.name == "nt":
-        from urllib.request import url2pathname
-
-        return url2pathname(path)
-    return unquote(path)
-
-
-def gui_images(args: Sequence[str]) -> list[str]:
-    """The images to open, as absolute paths; what cannot be opened gets one line on stderr and is skipped."""
-    paths: list[str] = []
-    for arg in args:
-        try:
-            path = image_path(arg)
-        except ValueError as exc:
-            print(f"pixdesk: skipped: {exc}", file=sys.stderr)
-            continue
-        if not os.path.isfile(path):
-            why = "not a file" if os.path.exists(path) else "no such file"
-            print(f"pixdesk: skipped: {why}: {path}", file=sys.stderr)
-            continue
-        paths.append(path)
-    return paths
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     gui = split_gui_arguments(argv, COMMANDS)
@@ -213,14 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv if gui is None else gui[0])
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_INPUT
+    if args.command is None:
+        return open_window(args.demo, gui[1] if gui else [])
     if args.command != "simulator":
         from pixdesk.logs import setup_logging
 
         setup_logging()
-    if args.command is None:
-        from pixdesk.ui.app import run_gui
-
-        return run_gui(demo=args.demo, images=gui_images(gui[1] if gui else []))
     if args.command == "generate":
         return cmd_generate(args)
     if args.command == "simulator":
@@ -240,21 +224,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console_main() -> None:
-    """The `pixdesk` command's entry point: after the window, `end_process` may end the process at once."""
-    code = main()
-    gui = sys.modules.get("pixdesk.ui.app")
-    if gui is not None:
-        gui.end_process(code)
-    sys.exit(code)
+    """The `pixdesk` command (kept for callers of the old entry point): `pixdesk.launch.console_main`."""
+    from pixdesk.launch import console_main as launch_main
+
+    launch_main()
 
 
 # -- generate ------------------------------------------------------------------------------------
-def _request_from(args: argparse.Namespace) -> GenerationRequest:
+def _image_arg(image: str) -> str:
     from pixdesk.api.images import is_web_url
 
-    image = args.image if is_web_url(args.image) else str(Path(args.image).expanduser().resolve())
+    return image if is_web_url(image) else str(Path(image).expanduser().resolve())
+
+
+def _request_from(args: argparse.Namespace) -> GenerationRequest:
     return GenerationRequest(
-        image=image,
+        image=_image_arg(args.image[0]),
         prompt=args.prompt,
         negative_prompt=args.negative_prompt,
         resolution=args.resolution,
@@ -264,6 +249,29 @@ def _request_from(args: argparse.Namespace) -> GenerationRequest:
         lip_sync_tts_content=args.lip_sync_text,
         lip_sync_tts_speaker=args.speaker,
     )
+
+
+def _job_json(job: Job, path: Path | None, error: str | None, seconds: float) -> dict[str, Any]:
+    """What `generate --json` says about one job (several jobs: one of these each, under "jobs")."""
+    return {
+        "id": job.server_id,
+        "client_request_id": job.client_request_id,
+        "status": job.state.value,
+        "seed": job.request.seed,
+        "credits": job.credits,
+        "credits_used": job.credits,
+        "estimated_usd": job.estimated_usd,
+        "usd_spent": job.usd_spent,
+        "seconds": round(seconds, 2),
+        "path": str(path) if path is not None else None,
+        "library_path": job.file_path,
+        "error": error,
+    }
+
+
+def _in_flight(max_in_flight: int | None) -> dict[str, Any]:
+    """`--max-in-flight K` for this run; without it the engine takes Settings' limit (`Runtime.make_engine`)."""
+    return {"max_in_flight": max_in_flight} if max_in_flight else {}
 
 
 def _fail(message: str, code: int) -> int:
@@ -326,7 +334,19 @@ class StatusLine:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    return _run_generate(_request_from(args), args)
+    """One job (one image, no --variations): as it always was. Several: `_run_set`."""
+    from pixdesk.jobs.batch import BatchError, expand
+
+    if args.max_in_flight is not None and args.max_in_flight < 1:
+        return _fail("--max-in-flight must be at least 1", EXIT_INPUT)
+    request = _request_from(args)
+    try:
+        requests = expand(request, [_image_arg(i) for i in args.image], args.variations)
+    except BatchError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    if len(requests) == 1:
+        return _run_generate(requests[0], args)
+    return _run_set(requests, args)
 
 
 def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
@@ -365,7 +385,7 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
             return _fail(refusal, EXIT_INPUT)
     try:
         started = time.monotonic()
-        job = asyncio.run(_generate(runtime, request, args.lookup_wait))
+        job = asyncio.run(_generate(runtime, request, args.lookup_wait, getattr(args, "max_in_flight", None)))
         seconds = time.monotonic() - started
     finally:
         runtime.close()
@@ -374,21 +394,7 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
     if write_error:
         code = EXIT_INPUT
     if args.json:
-        summary = {
-            "id": job.server_id,
-            "client_request_id": job.client_request_id,
-            "status": job.state.value,
-            "seed": job.request.seed,
-            "credits": job.credits,
-            "credits_used": job.credits,
-            "estimated_usd": job.estimated_usd,
-            "usd_spent": job.usd_spent,
-            "seconds": round(seconds, 2),
-            "path": str(out) if code == EXIT_OK else None,
-            "library_path": job.file_path,
-            "error": write_error or job.error,
-        }
-        print(json.dumps(summary))
+        print(json.dumps(_job_json(job, out if code == EXIT_OK else None, write_error or job.error, seconds)))
     elif code == EXIT_OK:
         print(out.resolve())
     if write_error:
@@ -401,11 +407,13 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
     return code
 
 
-async def _generate(runtime: Any, request: GenerationRequest, lookup_wait: float = LOOKUP_WAIT) -> Job:
+async def _generate(
+    runtime: Any, request: GenerationRequest, lookup_wait: float = LOOKUP_WAIT, max_in_flight: int | None = None
+) -> Job:
     from pixdesk.jobs.services import OnRefused
 
     # A refused key or empty account ends the run at once with the reason (exit 3), never a wait.
-    engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait)
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait, **_in_flight(max_in_flight))
     status = StatusLine(sys.stderr)
     # Only this job's status: jobs resumed from an earlier run finish (or wait) quietly.
     engine.job_listeners.append(lambda j: status.show(j) if j.request is request else None)
@@ -415,6 +423,209 @@ async def _generate(runtime: Any, request: GenerationRequest, lookup_wait: float
         return await engine.wait(job.id)
     finally:
         await engine.close()
+
+
+# -- generate: several jobs ------------------------------------------------------------------------
+@dataclass
+class _SetRun:
+    """A set's jobs as the run goes: the latest snapshot of each (None until submitted), and why any was never
+    sent. Filled by the engine's listener, read after the loop has ended (also after Ctrl+C)."""
+
+    requests: list[GenerationRequest]
+    jobs: list[Job | None] = field(default_factory=list)
+    not_sent: dict[int, str] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def __post_init__(self) -> None:
+        self.jobs = [None] * len(self.requests)
+
+
+def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int:
+    """Several jobs (images × variations) as one group, from checking every input to the clips in the --out
+    folder. Exit code: `cli_progress.set_exit_code` (0 only when every clip was written; else 4 > 3 > 2)."""
+    from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
+    from pixdesk.jobs.batch import new_group_id
+    from pixdesk.jobs.cli_progress import (
+        JobLines,
+        Outcome,
+        clip_names,
+        free_path,
+        job_label,
+        set_exit_code,
+        summary,
+    )
+    from pixdesk.jobs.models import Job, JobState
+
+    for image in dict.fromkeys(r.image for r in requests):  # every picture, before anything is sent
+        if not is_web_url(image):
+            try:
+                inspect_image(image)
+            except ImageRejected as exc:
+                return _fail(str(exc), EXIT_INPUT)
+    for request in requests:
+        errors = request.validate()
+        if errors:
+            return _fail(errors[0].message, EXIT_INPUT)
+    folder = Path(args.out).expanduser() if args.out else Path.cwd()
+    if not folder.is_dir():
+        return _fail(f"with {len(requests)} jobs, --out must be an existing folder: {folder}", EXIT_INPUT)
+
+    from pixdesk.runtime import Runtime
+
+    runtime = Runtime(load_settings(), demo=args.demo or args.sub_demo)
+    _report_store(runtime)
+    if runtime.demo and not (args.demo or args.sub_demo):
+        print(
+            "pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).", file=sys.stderr
+        )
+    if args.max_usd is not None:
+        refusal = _over_budget(runtime, requests[0], args.max_usd, len(requests))
+        if refusal:
+            runtime.close()
+            return _fail(refusal, EXIT_INPUT)
+        estimate = runtime.prices.quote(requests[0], len(requests))
+    else:  # the price of the whole set, before it starts (each job keeps its own estimate too)
+        estimate = _quote(runtime, requests[0], len(requests))
+    cost = f", estimated ${estimate.usd:,.2f} in all" if estimate is not None else ", price unknown"
+    print(f"pixdesk: {len(requests)} jobs{cost}", file=sys.stderr)
+    run = _SetRun(requests)
+    lines = JobLines(sys.stderr, [job_label(r) for r in requests])
+    try:
+        asyncio.run(_generate_set(runtime, run, lines, args.lookup_wait, args.max_in_flight, new_group_id()))
+    except KeyboardInterrupt:
+        run.interrupted = True
+    finally:
+        runtime.close()
+
+    outcomes: list[Outcome] = []
+    for index, (request, name) in enumerate(zip(requests, clip_names(requests), strict=True)):
+        job = run.jobs[index] or Job(request=request, state=JobState.CANCELLED, client_request_id=None)
+        outcome = Outcome(job, not_sent=run.not_sent.get(index) if job.server_id is None else None)
+        if job.state is JobState.COMPLETED and job.file_path:
+            target = free_path(folder, name)
+            outcome.write_error = copy_out(job.file_path, target)
+            outcome.path = None if outcome.write_error else target
+        outcomes.append(outcome)
+    code = set_exit_code(outcomes, interrupted=run.interrupted)
+    if args.json:
+        rows = []
+        for outcome in outcomes:
+            job = outcome.job
+            error = outcome.reason if outcome.path is None else None
+            seconds = (job.finished_at or time.time()) - job.created_at
+            row = _job_json(job, outcome.path, error, seconds)
+            row.update(image=job.request.image, group_id=job.group_id)
+            rows.append(row)
+        print(json.dumps({"jobs": rows}))
+    else:
+        for outcome in outcomes:
+            if outcome.path is not None:
+                print(outcome.path.resolve())
+    for outcome, label in zip(outcomes, lines.labels, strict=True):
+        if outcome.path is None and not outcome.left_at_server and not outcome.not_sent:
+            what = "outcome unknown" if outcome.job.state is JobState.UNKNOWN else outcome.job.state.value
+            print(f"pixdesk: {what}: {label}: {outcome.reason}", file=sys.stderr)
+    unsent = [o for o in outcomes if o.not_sent]
+    if unsent:  # one line for them all: they share their reason
+        print(f"pixdesk: {len(unsent)} not sent: {unsent[0].reason}", file=sys.stderr)
+    if run.interrupted:
+        print("pixdesk: interrupted.", file=sys.stderr)
+    print(f"pixdesk: {summary(outcomes)}", file=sys.stderr)
+    return code
+
+
+async def _generate_set(
+    runtime: Any, run: _SetRun, lines: JobLines, lookup_wait: float, max_in_flight: int | None, group_id: str
+) -> None:
+    """Submit the set, watch it to the end, and keep every promise about money on the way out. A refused key or
+    empty account sends nothing more: the jobs not sent yet end at once, never sent (a create already on its way
+    gets its answer, so its id is saved), and the jobs the server has are watched to their end (refused too, they
+    stall at once, resumable). Ctrl+C sends nothing more either; the jobs the server has stay saved (`pixdesk
+    resume` finishes them) and are never sent again."""
+    from pixdesk.jobs.cli_progress import is_refusal
+    from pixdesk.jobs.models import NEVER_SENT, JobState
+    from pixdesk.jobs.services import OnRefused
+
+    engine = runtime.make_engine(on_refused=OnRefused.FAIL, resolve_wait=lookup_wait, **_in_flight(max_in_flight))
+    index = {id(r): i for i, r in enumerate(run.requests)}
+    ids: list[str] = []
+    changed = asyncio.Event()
+    stopping: list[str] = []  # why nothing more is sent (empty: the run goes on)
+
+    def hold(i: int, job: Job | None) -> None:
+        """Job `i` is never sent: cancelled now (it ends `cancelled`, nothing at the server, no charge)."""
+        if i not in run.not_sent:
+            run.not_sent[i] = stopping[0]
+            lines.note(i, "not sent")
+        if job is not None:
+            engine.cancel(job.id)
+
+    def stop_sending(reason: str) -> None:
+        if stopping:
+            return
+        stopping.append(reason)
+        engine.pause_queue()  # a job caught on its way to the server goes back to `waiting`, unsent
+        for i, job in enumerate(run.jobs):
+            live = engine.jobs.get(job.id) if job is not None else None
+            if job is None or (live is not None and live.state in NEVER_SENT):
+                hold(i, job)
+
+    def on_job(job: Job) -> None:
+        i = index.get(id(job.request))
+        if i is None:
+            return  # a job from an earlier run, resumed quietly
+        run.jobs[i] = job
+        changed.set()
+        if stopping and job.server_id is None and job.state in (*NEVER_SENT, JobState.CANCELLED):
+            if job.state is not JobState.CANCELLED:
+                hold(i, job)
+            return
+        lines.show(i, job)
+        if not stopping and job.is_final and is_refusal(job):
+            stop_sending("Not sent: the API refused the key or the credits (see the failed job); nothing was charged.")
+
+    def unsettled() -> list[str]:
+        """Our jobs still on their way: not sent yet (being cancelled), or a create waiting for its answer."""
+        on_the_way = (*NEVER_SENT, JobState.SUBMITTING)
+        return [i for i in ids if i in engine.jobs and engine.jobs[i].state in on_the_way and engine.is_running(i)]
+
+    engine.job_listeners.append(on_job)
+    try:
+        await engine.resume_unfinished()
+        for request in run.requests:
+            if stopping:
+                break
+            job = await engine.submit(request, group_id=group_id)
+            ids.append(job.id)
+        # After a refusal the jobs not sent end at once (cancelled); those the server has are watched to their end
+        # (with a refused key their polls are refused too: they stall at once, resumable).
+        await asyncio.gather(*(engine.wait(i) for i in ids))
+    except asyncio.CancelledError:  # Ctrl+C
+        run.interrupted = True
+        stop_sending("Not sent: interrupted (Ctrl+C); nothing was charged.")
+        raise
+    finally:
+        if stopping:
+            await asyncio.sleep(0)  # a job submitted just before the stop has started: it is held, not sent
+            for i, job in enumerate(run.jobs):
+                live = engine.jobs.get(job.id) if job is not None else None
+                if live is not None and live.state in NEVER_SENT:
+                    hold(i, job)
+            # Closing now would leave held jobs `waiting` (a later `resume`, or the window, would send them) and
+            # a create on its way without its answer: wait for both to settle, as long as a create may take.
+            deadline = time.monotonic() + engine.create_deadline() + 1.0
+            while unsettled() and time.monotonic() < deadline:
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 0.2)
+            for job_id in ids:
+                live = engine.jobs.get(job_id)
+                if live is not None and live.state in NEVER_SENT and not engine.is_running(job_id):
+                    await engine.remove(job_id)  # cancelled before its task first ran: never sent, never kept
+        await engine.close()
+        for position, job_id in enumerate(ids):
+            live = engine.jobs.get(job_id)
+            run.jobs[position] = live.snapshot() if live is not None else None  # None: removed, never sent
 
 
 # -- other commands ------------------------------------------------------------------------------
@@ -493,28 +704,34 @@ def _quote(runtime: Any, request: GenerationRequest, count: int = 1) -> Any:
     return runtime.prices.quote(request, count)
 
 
-def _over_budget(runtime: Any, request: GenerationRequest, max_usd: float) -> str | None:
-    quote = _quote(runtime, request)
+def _over_budget(runtime: Any, request: GenerationRequest, max_usd: float, count: int = 1) -> str | None:
+    """Why `--max-usd` refuses `count` jobs like `request` (the set's total, as `price --variations` quotes it)."""
+    quote = _quote(runtime, request, count)
     if quote is None:
         return f"no price is known for {request.model} at these settings, and --max-usd {max_usd:g} was given"
     if quote.usd > max_usd:
-        return f"the estimated cost ${quote.usd:,.2f} is over --max-usd {max_usd:g}; nothing was sent"
+        jobs = f" for {count} jobs" if count != 1 else ""
+        return f"the estimated cost ${quote.usd:,.2f}{jobs} is over --max-usd {max_usd:g}; nothing was sent"
     return None
 
 
 def cmd_price(args: argparse.Namespace) -> int:
     """`pixdesk price`: 0 with the estimate; 4 when no price is known (offline with no cache, or variable)."""
     from pixdesk.api.pricing import CREDITS_PER_USD, quote_json
+    from pixdesk.jobs.batch import MAX_VARIATIONS, set_size
     from pixdesk.runtime import Runtime
 
-    if args.variations < 1:
-        return _fail("--variations must be at least 1", EXIT_INPUT)
+    if not 1 <= args.variations <= MAX_VARIATIONS:
+        return _fail(f"--variations must be 1 to {MAX_VARIATIONS}", EXIT_INPUT)
+    if args.images < 1:
+        return _fail("--images must be at least 1", EXIT_INPUT)
+    count = set_size(args.images, args.variations)
     request = GenerationRequest(
         image="", prompt="", resolution=args.resolution, duration=args.duration, model=args.model
     )
     runtime = Runtime(load_settings(), demo=args.demo or args.sub_demo)
     try:
-        quote = _quote(runtime, request, args.variations)
+        quote = _quote(runtime, request, count)
     finally:
         runtime.close()
     if args.json:
@@ -522,7 +739,7 @@ def cmd_price(args: argparse.Namespace) -> int:
     elif quote is None:
         print("price unknown")
     else:
-        jobs = f"{args.variations} jobs" if args.variations != 1 else "1 job"
+        jobs = f"{count} jobs" if count != 1 else "1 job"
         origin = "live price" if quote.source == "live" else "cached price (offline)"
         print(f"${quote.usd:,.2f} for {jobs} ({quote.usd * CREDITS_PER_USD:,.0f} credits) — {origin}")
     return EXIT_OK if quote is not None else EXIT_NETWORK

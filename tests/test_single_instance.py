@@ -18,8 +18,9 @@ from PySide6.QtCore import QDir, QTimer
 from PySide6.QtWidgets import QApplication
 
 from pixdesk import APP_NAME
-from pixdesk.cli import image_path, main, split_gui_arguments
+from pixdesk.cli import main
 from pixdesk.config import data_dir
+from pixdesk.launch import image_path, split_gui_arguments
 from pixdesk.ui.app import ensure_app
 from pixdesk.ui.main_window import MainWindow
 from pixdesk.ui.single_instance import (

@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from pixdesk.api.client import ApiClient
 from pixdesk.api.download import part_path
@@ -22,11 +23,20 @@ from pixdesk.api.request import GenerationRequest
 from pixdesk.api.text import clean_text
 from pixdesk.jobs import stages
 from pixdesk.jobs.ledger import jobs_awaiting_charge, reconcile
-from pixdesk.jobs.library import Library
+from pixdesk.jobs.library import DiscardedFiles, Library
 from pixdesk.jobs.models import UNFINISHED, UNKNOWN_ADVICE, Failure, Job, JobState
 from pixdesk.jobs.prices import PriceBook
 from pixdesk.jobs.scheduler import Scheduler
-from pixdesk.jobs.services import JobListener, LostOwnership, NoticeListener, OnRefused, Services, StopJob
+from pixdesk.jobs.services import (
+    JobListener,
+    LostOwnership,
+    NoticeListener,
+    OnRefused,
+    QueueHeld,
+    Services,
+    StopJob,
+)
+from pixdesk.jobs.states import Action, allowed_actions, offers_file_deletion
 from pixdesk.jobs.store import JobStore
 from pixdesk.jobs.timing import Clock, PollPolicy, RealClock, RetryPolicy
 
@@ -34,6 +44,7 @@ log = logging.getLogger(__name__)
 DEMO_BACKEND = "demo"
 THUMBNAIL_SIDE = stages.THUMBNAIL_SIDE
 STOPPED_WATCHING = "Stopped watching; the server may still finish it (and charge for it)."
+QUEUE_PAUSED = "Queue paused"  # the badge of a job held back by the person's pause
 
 
 class JobEngine:
@@ -81,6 +92,7 @@ class JobEngine:
         self.jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._removed_jobs: dict[str, Job] = {}
+        self._discarded: dict[str, DiscardedFiles] = {}  # a removed job's clip and sidecar, in the trash
         self._heartbeat: asyncio.Task[None] | None = None
         self._ledger: asyncio.Task[None] | None = None
         self.ledger_interval = ledger_interval
@@ -118,7 +130,14 @@ class JobEngine:
 
     @property
     def paused_reason(self) -> str | None:
+        """Why the money guard holds submissions (a refused key, no credits), or None. Not the person's pause
+        of the queue: that is `queue_paused`."""
         return self.scheduler.pause_reason
+
+    @property
+    def queue_paused(self) -> bool:
+        """The person paused the queue: nothing new is sent until `resume_queue`."""
+        return self.scheduler.queue_paused
 
     @property
     def on_refused(self) -> OnRefused:
@@ -135,10 +154,11 @@ class JobEngine:
         return job_id in self._tasks
 
     # -- what a person does ------------------------------------------------------------------------------
-    async def submit(self, request: GenerationRequest) -> Job:
-        """Validate, persist and schedule a job; returns at once (raises ValidationError)."""
+    async def submit(self, request: GenerationRequest, group_id: str | None = None) -> Job:
+        """Validate, persist and schedule a job; returns at once (raises ValidationError). Jobs made together
+        (variations, a batch) share a `group_id`, saved with them, so the queue can show and cancel them as one."""
         request.validated()
-        job = Job(request=request, backend=self.services.backend)
+        job = Job(request=request, backend=self.services.backend, group_id=group_id)
         quote = self.prices.quote(request) if self.prices is not None else None
         job.estimated_usd = quote.usd if quote is not None else None
         self.jobs[job.id] = job
@@ -148,23 +168,86 @@ class JobEngine:
         return job.snapshot()
 
     async def retry(self, job_id: str) -> Job:
-        """A new job with the same settings (the user's explicit choice, also for `unknown` jobs)."""
-        return await self.submit(self.jobs[job_id].request)
+        """A new job with the same settings (the user's explicit choice, also for `unknown` jobs). It joins the
+        original's group, so a set's row counts it."""
+        original = self.jobs[job_id]
+        return await self.submit(original.request, group_id=original.group_id)
 
-    def cancel(self, job_id: str) -> None:
+    def cancel(self, job_id: str) -> bool:
         """Stop working on a job. Never-sent jobs are never sent; sent ones stop being watched. A create in
-        flight is let finish, so its id is kept, and the job stops right after."""
+        flight is let finish, so its id is kept, and the job stops right after. Returns whether there was
+        anything to stop here (False: unknown, finished, or worked on by another process)."""
         job = self.jobs.get(job_id)
         if job is None:
-            return
+            return False
         task = self._tasks.get(job_id)
         if task is None:
             if job.state is JobState.STALLED:  # resumable, nobody working on it: it ends here
                 asyncio.get_running_loop().create_task(self._cancel_idle(job))
-            return
+                return True
+            return False
         self.services.cancel_requested.add(job_id)
         if job.state is not JobState.SUBMITTING:
             task.cancel()
+        return True
+
+    def cancel_group(self, group_id: str) -> int:
+        """Cancel every unfinished job of a group, as `cancel` does each one; returns how many were stopped."""
+        members = [j for j in self.jobs.values() if j.group_id == group_id and Action.CANCEL in allowed_actions(j)]
+        return sum(1 for job in members if self.cancel(job.id))
+
+    def pause_queue(self) -> bool:
+        """The person's pause: nothing new is sent (jobs waiting for a slot stay `waiting`, "Queue paused"); jobs
+        already at the server are watched and downloaded to the end, and a create already on its way is let
+        finish. Independent of the money guard's gate (`paused_reason`). Returns True when this paused it."""
+        if not self.scheduler.pause_queue():
+            return False
+        for job in self.jobs.values():
+            held = job.state is JobState.WAITING and job.server_id is None and job.id in self._tasks
+            if held and job.id not in self.services.sending and job.detail is None:
+                self.services.show_detail(job, QUEUE_PAUSED)
+        self.services.notify("queue paused", "Queue paused: nothing new is sent; jobs at the server finish.")
+        return True
+
+    def resume_queue(self) -> bool:
+        """Let the held jobs go, in the order they came, within the in-flight limit. Does not reopen the money
+        guard's gate (that is `resume_submissions`). Returns True when this resumed it."""
+        if not self.scheduler.resume_queue():
+            return False
+        for job in self.jobs.values():
+            if job.detail == QUEUE_PAUSED:
+                self.services.show_detail(job, None)
+        self.services.notify("queue resumed", "Queue resumed.")
+        return True
+
+    async def set_favourite(self, job_id: str, favourite: bool) -> Job | None:
+        """Star (or unstar) a job: saved at once, kept across restarts, shown. None when the job is unknown or
+        another PixDesk process is working on it right now (its copy is the one that counts)."""
+        job = self.jobs.get(job_id)
+        if job is None or job_id in self.services.removed:
+            return None
+        running = job_id in self._tasks
+        if running:
+            # The store bumps the row's version: so does our copy, before any later save of this running job is
+            # queued behind this write (one disk worker, in order), so that save stays the newer one.
+            previous = job.favourite
+            job.favourite = favourite
+            job.version += 1
+        if not await self.services.disk_call(self.store.set_favourite, job_id, favourite):
+            if running:
+                job.favourite = previous
+            return None
+        if not running:  # not ours to run: take the stored copy, which another process may have moved on meanwhile
+            fresh = await self.services.disk_call(self.store.get, job_id)
+            if fresh is not None and job_id not in self._tasks and job_id not in self.services.removed:
+                job = self.jobs[job_id] = fresh
+            job.favourite = favourite
+        self.services.emit(job)
+        return job.snapshot()
+
+    async def recent_prompts(self, limit: int = 20) -> list[str]:
+        """Distinct prompts of past jobs, newest first (what the prompt box offers as you type)."""
+        return await self.services.disk_call(self.store.recent_prompts, limit)
 
     async def _cancel_idle(self, job: Job) -> None:
         with contextlib.suppress(StopJob):
@@ -201,9 +284,11 @@ class JobEngine:
         before `remove` runs, so an update already on its way cannot bring the row back)."""
         self.services.removed.add(job_id)
 
-    async def remove(self, job_id: str) -> bool:
-        """Stop the job, wait until its task has ended, then delete it: it never comes back. Returns False
-        (and changes nothing) when another PixDesk process is working on it."""
+    async def remove(self, job_id: str, *, delete_files: bool = False) -> bool:
+        """Stop the job, wait until its task has ended, then delete it: it never comes back (but for `restore`).
+        Returns False (and changes nothing) when another PixDesk process is working on it. `delete_files`: a
+        finished clip and its sidecar leave the library too, into the trash, from where `restore` puts them
+        back (until the engine closes, which empties the trash)."""
         svc = self.services
         job = self.jobs.get(job_id)
         task = self._tasks.get(job_id)
@@ -227,9 +312,18 @@ class JobEngine:
         if job is not None:
             if job.state is not JobState.COMPLETED:  # a download cut short leaves a partial file: it goes too
                 await svc.disk_call(self._discard_partial, job)
+            elif delete_files and offers_file_deletion(job):
+                await self._discard_files(job)
             self._removed_jobs[job_id] = job
         self.jobs.pop(job_id, None)
         return True
+
+    async def _discard_files(self, job: Job) -> None:
+        try:
+            self._discarded[job.id] = await self.services.disk_call(self.library.discard_files, job)
+        except OSError as exc:  # the job is gone from the list; its files stay where they were
+            log.info("job %s: files not moved to the trash: %s", job.id[:8], exc)
+            self.services.notify("files kept", f"The video file could not be deleted: {exc.strerror or exc}")
 
     def _discard_partial(self, job: Job) -> None:
         dest = Path(job.file_path) if job.file_path else self.library.video_path(job)
@@ -237,10 +331,23 @@ class JobEngine:
             part_path(dest).unlink()
 
     async def restore(self, job_id: str) -> Job | None:
-        """Undo a removal: the job comes back as it was; one that was still running goes on."""
+        """Undo a removal: the job comes back as it was; one that was still running goes on. Its files, if they
+        were deleted with it, come back too: under a free name, saved in the job, if a file took their place."""
         job = self._removed_jobs.pop(job_id, None)
         if job is None:
             return None
+        discarded = self._discarded.pop(job_id, None)
+        if discarded is not None:
+            try:
+                back = await self.services.disk_call(self.library.restore_files, discarded)
+            except OSError as exc:
+                log.info("job %s: files not restored: %s", job_id[:8], exc)
+                self.services.notify("files lost", f"The video file could not be put back: {exc.strerror or exc}")
+            else:
+                if back.video is not None:
+                    job.file_path = str(back.video)
+                if back.renamed and back.video is not None:
+                    self.services.notify("files renamed", f"Restored as {back.video.name}: a file had taken its name.")
         self.services.removed.discard(job_id)
         self.services.cancel_requested.discard(job_id)
         self.jobs[job_id] = job
@@ -261,6 +368,8 @@ class JobEngine:
     # -- history and start-up -----------------------------------------------------------------------------
     async def load_history(self, limit: int | None = None) -> list[Job]:
         jobs = await self.services.disk_call(self.store.all, limit)
+        # Clips deleted in a window that ended without emptying its trash (a crash): gone for good now.
+        await self.services.disk_call(self.library.purge_discarded, True)
         for job in jobs:
             self.jobs.setdefault(job.id, job)
         self._watch_ledger()  # finished jobs from earlier runs may still wait for their charge
@@ -379,6 +488,9 @@ class JobEngine:
                 await asyncio.gather(background, return_exceptions=True)
         for job_id in unfinished:  # leave them to whoever starts next, at once
             await self.services.disk_call(self.store.release, job_id)
+        self._removed_jobs.clear()  # nothing can be undone any more: deleted clips go for good
+        self._discarded.clear()
+        await self.services.disk_call(self.library.purge_discarded)
         await self.services.shutdown()
 
     # -- plumbing -----------------------------------------------------------------------------------------
@@ -388,6 +500,25 @@ class JobEngine:
         task.add_done_callback(lambda t, job_id=job.id: self._forget(job_id, t))  # type: ignore[misc]
         if self._heartbeat is None:
             self._heartbeat = asyncio.get_running_loop().create_task(self._renew_leases(), name="job-leases")
+
+    async def _send(self, job: Job, body: dict[str, Any]) -> None:
+        """The submit stage, held back while the person has the queue paused: a job caught by the pause on its
+        way leaves the stage unsent, keeps its slot (it is next), and goes on when the queue runs again."""
+        svc = self.services
+        while True:
+            if self.scheduler.queue_paused:
+                gate = self.scheduler.pause_reason
+                svc.show_detail(job, f"paused: {gate}" if gate else QUEUE_PAUSED)
+                await self.scheduler.wait_queue_running()
+                svc.show_detail(job, None)
+            svc.sending.add(job.id)
+            try:
+                await stages.submit(svc, job, body)
+                return
+            except QueueHeld:
+                continue
+            finally:
+                svc.sending.discard(job.id)
 
     def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(job_id) is task:
@@ -414,11 +545,11 @@ class JobEngine:
                 await stages.resolve(svc, job)  # never resent: found in the usage logs, or known not created
             elif job.server_id is None:
                 body = await stages.prepare(svc, job)
-                await svc.move(job, JobState.WAITING)
+                await svc.move(job, JobState.WAITING, detail=QUEUE_PAUSED if self.scheduler.queue_paused else None)
                 await self.scheduler.acquire_slot()
                 holding_slot = True
                 try:
-                    await stages.submit(svc, job, body)
+                    await self._send(job, body)
                     just_sent = True
                 except stages.InDoubt:
                     self.scheduler.release_slot()  # looking it up is no work at the server

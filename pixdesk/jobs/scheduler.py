@@ -1,5 +1,11 @@
-"""Who may go to the server now: in-flight slots, the request-rate limit all jobs share, and the gate that
-holds new submissions while the key is refused, the credits are out, or the engine is closing."""
+"""Who may go to the server now: in-flight slots, the request-rate limit all jobs share, the gate that holds
+new submissions while the key is refused, the credits are out, or the engine is closing, and the person's own
+pause of the queue.
+
+The gate and the pause are two separate switches: the gate is the money guard's (opened again when the key
+or the balance is fixed), the pause is the person's (opened again only by Resume). Reopening one never
+reopens the other. The pause holds only what has not been sent: no slot is given for a new create while
+it lasts, but jobs already at the server keep their slots and are watched to the end."""
 
 from __future__ import annotations
 
@@ -18,6 +24,8 @@ class Scheduler:
         self._open = asyncio.Event()
         self._open.set()
         self.pause_reason: str | None = None
+        self._running = asyncio.Event()  # set unless the person paused the queue
+        self._running.set()
 
     # -- slots: how many jobs are at the server at once ------------------------------------------------
     @property
@@ -34,10 +42,16 @@ class Scheduler:
         return self._in_flight
 
     async def acquire_slot(self) -> None:
-        """Wait for a free slot; waiters are woken in the order they came."""
-        while self._in_flight >= self._max_in_flight:
+        """Wait for a free slot (none is given while the queue is paused); waiters are woken in the order they
+        came."""
+        woken = False
+        while self.queue_paused or self._in_flight >= self._max_in_flight:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._slot_waiters.append(waiter)
+            if woken:  # woken, then beaten to the slot (or paused again): it keeps its place at the front
+                self._slot_waiters.insert(0, waiter)
+            else:
+                self._slot_waiters.append(waiter)
+            woken = True
             try:
                 await waiter
             except BaseException:
@@ -59,6 +73,8 @@ class Scheduler:
         self._wake()
 
     def _wake(self) -> None:
+        if self.queue_paused:
+            return  # woken now, a waiter would find no slot and queue up again behind later ones
         free = self._max_in_flight - self._in_flight
         for waiter in [w for w in self._slot_waiters if not w.done()][: max(0, free)]:
             waiter.set_result(None)
@@ -85,3 +101,26 @@ class Scheduler:
 
     async def wait_open(self) -> None:
         await self._open.wait()
+
+    # -- the person's pause of the queue ------------------------------------------------------------------
+    @property
+    def queue_paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause_queue(self) -> bool:
+        """Hold every create not yet sent. Returns True when this paused it (False: it already was)."""
+        if self.queue_paused:
+            return False
+        self._running.clear()
+        return True
+
+    def resume_queue(self) -> bool:
+        """Let the held jobs go, in the order they came, as slots allow. True when this resumed it."""
+        if not self.queue_paused:
+            return False
+        self._running.set()
+        self._wake()
+        return True
+
+    async def wait_queue_running(self) -> None:
+        await self._running.wait()

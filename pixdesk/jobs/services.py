@@ -47,6 +47,11 @@ class LostOwnership(StopJob):
     """Another PixDesk process owns this job now (the store refused our write): stop touching it."""
 
 
+class QueueHeld(StopJob):
+    """The person paused the queue while this job was about to be sent: it leaves the submit stage unsent
+    (`waiting`), and the engine sends it once the queue runs again."""
+
+
 @dataclass
 class Services:
     store: JobStore
@@ -69,6 +74,7 @@ class Services:
     resolve_wait: float | None = None  # a CLI run looks for at most this long, then leaves it `unknown`
     cancel_requested: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)  # removed by the user: never saved or shown again
+    sending: set[str] = field(default_factory=set)  # in the submit stage: held there when the queue is paused
     latency: LatencyBook = field(default_factory=LatencyBook)
 
     def __post_init__(self) -> None:
@@ -222,11 +228,14 @@ class Services:
         self.emit(job)
 
     def check_stop(self, job: Job) -> None:
-        """Before anything is sent: a cancelled job or a closing engine sends nothing more."""
+        """Before anything is sent: a cancelled job or a closing engine sends nothing more, and a paused queue
+        sends nothing new (a job in the submit stage leaves it, unsent)."""
         if job.id in self.cancel_requested or job.id in self.removed:
             raise asyncio.CancelledError
         if self.closing:
             raise StopJob
+        if job.id in self.sending and self.scheduler.queue_paused:
+            raise QueueHeld
 
     async def shutdown(self) -> None:
         for task in [self._history_load, *self._metrics_fetches.values()]:

@@ -60,6 +60,8 @@ COLUMNS = (
     "usd_spent",
     "charged_usd",
     "server_seconds",
+    "group_id",
+    "favourite",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)}, request_json, owner, lease_until FROM jobs"
 
@@ -112,6 +114,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN server_seconds REAL;
     """,
+    # 6: jobs made together (variations, a batch) share a group; the person's favourites
+    """
+    ALTER TABLE jobs ADD COLUMN group_id TEXT;
+    ALTER TABLE jobs ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -136,7 +143,7 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
 
 
-def _pid_exists(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
     """True unless the process is provably gone. Errs on "alive": a wrong "alive" only delays a resume
     until the lease expires, a wrong "dead" could submit a job twice."""
     if pid <= 0:
@@ -165,7 +172,7 @@ def owner_is_alive(owner: str) -> bool:
         return True
     if pid == os.getpid():
         return owner in _OPEN_STORES
-    return _pid_exists(pid)
+    return pid_exists(pid)
 
 
 def _text(value: object) -> str | None:
@@ -412,6 +419,44 @@ class JobStore:
             )
             return cur.rowcount > 0
 
+    def set_favourite(self, job_id: str, favourite: bool) -> bool:
+        """Star or unstar a job without rewriting the rest of it. Bumps the row's version like any write, so a
+        copy saved before the star never overwrites it; refused (False) while another live process holds the
+        job's lease (its next save would be taken for stale) or when the row is gone."""
+        with self._lock:
+            free, args = self._free_clause(self._dead_owner(job_id))
+            cur = self._db.execute(
+                f"UPDATE jobs SET favourite=?, version=version+1 WHERE id=? AND {free}",
+                [int(bool(favourite)), job_id, *args],
+            )
+            return cur.rowcount > 0
+
+    def recent_prompts(self, limit: int = 20) -> list[str]:
+        """Distinct prompts, newest first. Reads rows newest first only until `limit` distinct ones are found
+        (SQLite picks the prompt out of the stored request), so it stays quick with a long history."""
+        found: dict[str, None] = {}
+        if limit <= 0:
+            return []
+        with self._lock:
+            cur = self._db.execute(
+                "SELECT CASE WHEN json_valid(request_json) THEN json_extract(request_json, '$.prompt') END "
+                "FROM jobs ORDER BY created_at DESC"
+            )
+            try:
+                while len(found) < limit:
+                    rows = cur.fetchmany(max(64, limit * 2))
+                    if not rows:
+                        break
+                    for (prompt,) in rows:
+                        text = prompt.strip() if isinstance(prompt, str) else ""
+                        if text and text not in found:
+                            found[text] = None
+                            if len(found) >= limit:
+                                break
+            finally:
+                cur.close()
+        return list(found)
+
     def delete(self, job_id: str, *, force: bool = False) -> bool:
         """Remove the job's record. Refused (False) while another live process holds its lease, unless
         `force`; True once the record is gone (also when it was never there)."""
@@ -459,6 +504,8 @@ class JobStore:
             usd_spent=_real(data["usd_spent"]),
             charged_usd=_real(data["charged_usd"]),
             server_seconds=_real(data["server_seconds"]),
+            group_id=_text(data["group_id"]),
+            favourite=bool(data["favourite"]),
         )
 
     def get(self, job_id: str) -> Job | None:
