@@ -206,7 +206,7 @@ def test_reuse_settings_restores_every_field(qtbot, window: MainWindow, sim: Sim
     form.lip_group.setChecked(False)
     form.lip_text.set_text("")
 
-    window.queue.setCurrentIndex(window.model.index(0))
+    window.queue.setCurrentIndex(window.library.index(0, 0))
     window.job_actions["reuse"].trigger()
     qtbot.waitUntil(lambda: form.drop.source == str(SAMPLES / "sunset-mountains.jpg"))
     assert form.request() == original

@@ -141,7 +141,7 @@ def job(win: MainWindow, job_id: str) -> Job:
 
 def select(qtbot: Any, win: MainWindow, job_id: str) -> None:
     """Click the job's row, and give the list the keyboard focus (as the click does on a desktop)."""
-    index = win.model.index(row_of(win, job_id))
+    index = win.library.index_of(job_id)  # the view shows the library's rows
     win.queue.scrollTo(index)
     qtbot.mouseClick(win.queue.viewport(), Qt.MouseButton.LeftButton, pos=win.queue.visualRect(index).center())
     win.activateWindow()
@@ -281,7 +281,7 @@ def test_the_context_menu_offers_the_same_actions(qtbot: Any, window: MainWindow
         menu.close()
 
     QTimer.singleShot(50, read_and_close_the_menu)
-    pos = window.queue.visualRect(window.model.index(row_of(window, job_id))).center()
+    pos = window.queue.visualRect(window.library.index_of(job_id)).center()
     window.queue.customContextMenuRequested.emit(pos)  # what a right-click on the row sends
     assert shown == [{a.value for a in allowed_actions(job(window, job_id))}]
 
@@ -598,7 +598,7 @@ def test_undo_several_removals_in_reverse_order_and_the_trash_is_emptied_on_clos
         qtbot.waitUntil(lambda n=i: len(win.controller.removals) == n + 1, timeout=10000)
     assert rows(win) == []
     assert not any(p.exists() for pair in files.values() for p in pair)
-    trash = win.controller.trash
+    trash = win.runtime.library.session  # where this window's deleted files wait for an undo
     assert trash.is_dir()
 
     win.controller.undo_action.trigger()
@@ -790,7 +790,7 @@ def test_the_lists_shortcuts_do_not_fire_while_typing_in_the_form(
 
 def test_right_clicks_do_not_pile_up_menus(qtbot: Any, window: MainWindow, sim: Simulator) -> None:
     job_id = make_state(qtbot, window, sim, "failed")
-    pos = window.queue.visualRect(window.model.index(row_of(window, job_id))).center()
+    pos = window.queue.visualRect(window.library.index_of(job_id)).center()
 
     def right_click() -> None:
         QTimer.singleShot(50, lambda: QApplication.activePopupWidget().close())  # type: ignore[union-attr]
@@ -909,7 +909,7 @@ def test_undoing_the_removal_of_a_job_from_history_does_not_count_as_new_spend(
     win = open_window()
     qtbot.waitUntil(lambda: win.model.row_of(earlier.id) is not None)
     before = win.credits_label.text()
-    win.queue.setCurrentIndex(win.model.index(win.model.row_of(earlier.id) or 0))
+    win.queue.setCurrentIndex(win.library.index_of(earlier.id))
     choose(win, "remove")
     qtbot.waitUntil(lambda: stored(earlier.id) is None, timeout=10000)
     win.controller.undo_action.trigger()
@@ -937,7 +937,7 @@ def test_a_job_known_not_created_has_a_send_again_button_on_its_row(
     win = open_window()
     qtbot.waitUntil(lambda: win.model.row_of(lost.id) is not None)
     assert sim.create_requests == 0  # nothing is resent by itself
-    index = win.model.index(win.model.row_of(lost.id) or 0)
+    index = win.library.index_of(lost.id)
     button = JobDelegate.resend_rect(win.queue.visualRect(index), win.queue.font())
     qtbot.mouseClick(win.queue.viewport(), Qt.MouseButton.LeftButton, pos=button.center())
     qtbot.waitUntil(lambda: len(win.model.jobs()) == 2, timeout=10000)

@@ -111,7 +111,7 @@ def test_dragging_a_finished_row_in_the_window_starts_a_drag_of_its_clip(
         return data
 
     monkeypatch.setattr(window.model, "mimeData", spy)
-    index = window.model.index(row_of(window, done_id))
+    index = window.library.index_of(done_id)
     window.queue.scrollTo(index)
     press_and_drag(window.queue.viewport(), window.queue.visualRect(index).center())
     assert len(carried) == 1 and carried[0] is not None
@@ -126,7 +126,7 @@ def test_dragging_a_finished_row_in_the_window_starts_a_drag_of_its_clip(
     running_id = submit(qtbot, window, "still generating")
     wait_state(qtbot, window, running_id, "generating")
     carried.clear()
-    index = window.model.index(row_of(window, running_id))
+    index = window.library.index_of(running_id)
     press_and_drag(window.queue.viewport(), window.queue.visualRect(index).center())
     assert carried == []
 

@@ -193,11 +193,11 @@ async def scenario(app: QApplication, dark: bool) -> None:
     await engine.submit(base)
     await asyncio.sleep(2.0)
     # a download in progress: a finished job whose file trickles
-    window.queue.setCurrentIndex(window.model.index(window.model.rowCount() - 4))
-    for row in range(window.model.rowCount()):
-        job = window.model.index(row).data(JobRole)
-        if job.state is JobState.COMPLETED:
-            window.queue.setCurrentIndex(window.model.index(row))
+    window.queue.setCurrentIndex(window.library.index(window.library.rowCount() - 4, 0))
+    for row in range(window.library.rowCount()):
+        job = window.library.job_at(row)
+        if job is not None and job.state is JobState.COMPLETED:
+            window.queue.setCurrentIndex(window.library.index(row, 0))
             window.play_job(job)
     fake = window.model.index(0).data(JobRole)
     downloading = Job(
@@ -222,6 +222,88 @@ async def scenario(app: QApplication, dark: bool) -> None:
     sim.stop()
 
 
+async def volume(app: QApplication) -> None:
+    """Issue 12's screens: a group in the queue (with a batch strip in the form), the compare grid, the library
+    filtered."""
+    sim = Simulator(queue_seconds=0.3, generate_seconds=1.5).start()
+    os.environ["AIMLAPI_BASE_URL"] = sim.url
+    os.environ["AIMLAPI_KEY"] = "screenshot-key"
+    runtime = Runtime(load_settings())
+    from pixdesk.jobs.batch import expand, new_group_id
+    from pixdesk.jobs.timing import PollPolicy
+
+    window = MainWindow(
+        runtime, engine_options={"poll_policy": PollPolicy(first=0.3, growth=1.2, ceiling=0.6), "max_in_flight": 8}
+    )
+    window.controller.prompter = _AlwaysYes()
+    window.resize(*SIZE)
+    window.move(0, 0)
+    window.show()
+    while not window.is_ready():
+        await asyncio.sleep(0.1)
+    engine = window.engine
+
+    async def submit_set(requests: list[GenerationRequest], group: str) -> None:
+        for request in requests:
+            await engine.submit(request, group_id=group)
+
+    def done(group: str) -> int:
+        return sum(1 for j in window.model.group_jobs(group) if j.state is JobState.COMPLETED)
+
+    portrait, sunset, robot = (
+        str(SAMPLES / n) for n in ("portrait.png", "sunset-mountains.jpg", "robot-transparent.png")
+    )
+    waves = GenerationRequest(image=sunset, prompt="Waves roll in at sunset, the camera drifts left", seed=10)
+    compare_group = new_group_id()
+    await submit_set(expand(waves, [], 4), compare_group)
+    batch_group = new_group_id()
+    batch = GenerationRequest(image=portrait, prompt="A slow smile, the wind in the hair", style="anime", seed=3)
+    await submit_set(expand(batch, [portrait, robot, sunset], 1), batch_group)
+    await engine.submit(GenerationRequest(image=robot, prompt="The robot waves at a passing drone", seed=5))
+    lighthouse = new_group_id()
+    beam = GenerationRequest(image=sunset, prompt="A lighthouse beam sweeps the sunset fog", seed=40)
+    await submit_set(expand(beam, [], 8)[:3], lighthouse)
+    while done(compare_group) < 4 or done(batch_group) < 3 or done(lighthouse) < 3:
+        await asyncio.sleep(0.2)
+    sim.generate_seconds = 600  # the rest of the eight keep generating
+    await submit_set(expand(beam, [], 8)[3:], lighthouse)
+    for job in window.model.group_jobs(compare_group)[:2]:
+        await engine.set_favourite(job.id, True)
+    window.model.set_expanded(lighthouse, True)
+    window.queue.setCurrentIndex(window.library.index(0, 0))
+    form = window.inputs
+    form.set_images([portrait, sunset, robot])
+    form.prompt.set_text("A slow smile, the wind in the hair")
+    form.set_variations(2)
+    await asyncio.sleep(3.0)
+    shot("group-queue.png")
+
+    window.open_compare(window.model.group_jobs(compare_group))
+    dialog = window.compare_dialog
+    assert dialog is not None
+    dialog.resize(1280, 760)
+    dialog.move(80, 40)
+    while not dialog.grid.is_loaded():
+        await asyncio.sleep(0.1)
+    dialog.grid.seek(1200)
+    await asyncio.sleep(1.5)
+    shot("compare-grid.png")
+    dialog.close()
+
+    window.model.set_expanded(lighthouse, False)
+    window.model.set_expanded(compare_group, True)
+    window.library_bar.search.setText("sunset")
+    window.library_bar.apply_search()
+    window.library_bar.status_combo.setCurrentIndex(window.library_bar.status_combo.findData("completed"))
+    window.queue.setCurrentIndex(window.library.index_of(window.model.group_jobs(compare_group)[0].id))
+    await asyncio.sleep(1.0)
+    shot("library-filtered.png")
+    window.close()
+    await window.wait_closed()
+    runtime.close()
+    sim.stop()
+
+
 def main() -> None:
     dark = "--dark" in sys.argv
     app = ensure_app()
@@ -230,6 +312,9 @@ def main() -> None:
         app.setPalette(dark_palette())
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    if "--volume" in sys.argv:
+        loop.run_until_complete(volume(app))
+        return
     if "--empty" in sys.argv:
 
         async def empty() -> None:

@@ -4,11 +4,9 @@ state table (`pixdesk.jobs.states`)."""
 
 from __future__ import annotations
 
-import shutil
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +16,8 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
 from pixdesk.api.pricing import Estimate
 from pixdesk.api.request import GenerationRequest, ValidationError
-from pixdesk.config import Settings, data_dir
+from pixdesk.config import Settings
+from pixdesk.jobs.batch import new_group_id
 from pixdesk.jobs.library import export_clip, suggested_name
 from pixdesk.jobs.models import Job
 from pixdesk.jobs.states import Action, allowed_actions, needs_confirmation, offers_file_deletion
@@ -132,11 +131,11 @@ def spending_verdict(
 
 @dataclass
 class Removal:
-    """One removal that Undo can take back while the window is open: the job and its moved-away files."""
+    """One removal that Undo can take back while the window is open (the engine keeps the job, and its files in
+    the trash when they were deleted too)."""
 
     job_id: str
     prompt: str
-    moved: list[tuple[Path, Path]] = field(default_factory=list)  # (where it is now, where it was)
 
 
 class JobController(QObject):
@@ -148,9 +147,8 @@ class JobController(QObject):
         self.prompter: Prompter = Prompter(window)
         # A public seam like `prompter`: how a folder is handed to the file manager (tests make it fail).
         self.open_url: Callable[[QUrl], bool] = open_url
-        self.trash = data_dir() / "trash" / uuid.uuid4().hex[:8]
         self.removals: list[Removal] = []
-        self._last_generate: tuple[GenerationRequest, float] | None = None
+        self._last_generate: tuple[tuple[GenerationRequest, int], float] | None = None
         self.actions: dict[Action, QAction] = {}
         for action, label in ACTION_LABELS.items():
             qaction = QAction(label, window)
@@ -186,28 +184,36 @@ class JobController(QObject):
         handlers[action](job)
 
     # -- generating ----------------------------------------------------------------------------------------
-    def generate(self, request: GenerationRequest, count: int = 1) -> None:
-        """Queue a job, past the spending guard. A second click within a second on an unchanged form is the
-        same wish, not a second paid job: it only says "Added to queue" again. While the price list is still
-        being fetched the decision waits for it, so "price unknown" is never asked merely because it is early."""
+    def generate(self, request: GenerationRequest) -> None:
+        self.generate_set([request])
+
+    def generate_set(self, requests: list[GenerationRequest]) -> None:
+        """Queue a job, or a set of them (variations, a batch: one group), past the spending guard, which weighs
+        the whole set. A second click within a second on an unchanged form is the same wish, not a second paid
+        set: it only says "Added to queue" again (compared by the form, whose random seeds differ per click).
+        While the price list is still being fetched the decision waits for it, so "price unknown" is never
+        asked merely because it is early."""
+        if not requests:
+            return
+        wish = (self.window.inputs.request() if len(requests) > 1 else requests[0], len(requests))
         now = time.monotonic()
         last = self._last_generate
-        if last is not None and last[0] == request and now - last[1] < DOUBLE_CLICK_SECONDS:
+        if last is not None and last[0] == wish and now - last[1] < DOUBLE_CLICK_SECONDS:
             # Measured from the latest click, not the first: six clicks a quarter second apart are one wish.
-            self._last_generate = (request, now)
+            self._last_generate = (wish, now)
             self.window.inputs.show_added()
             return
-        self._last_generate = (request, now)
-        self.window.after_prices(lambda: self._guarded_submit(request, count))
+        self._last_generate = (wish, now)
+        self.window.after_prices(lambda: self._guarded_submit(requests))
 
-    def _guarded_submit(self, request: GenerationRequest, count: int = 1) -> bool:
-        """Ask or refuse as the spending guard says, then queue. Returns whether the job was queued."""
-        if not self.passes_guard(request, count):
+    def _guarded_submit(self, requests: list[GenerationRequest]) -> bool:
+        """Ask or refuse as the spending guard says, then queue. Returns whether the set was queued."""
+        if not self.passes_guard(requests[0], len(requests)):
             self._last_generate = None  # the next click is a fresh decision, not a duplicate
             return False
         self.window.inputs.clear_guard_message()
         self.window.inputs.show_added()
-        spawn(self._submit(request))
+        spawn(self._submit_set(requests))
         return True
 
     def passes_guard(self, request: GenerationRequest, count: int = 1) -> bool:
@@ -229,13 +235,20 @@ class JobController(QObject):
             return False
         return True
 
-    async def _submit(self, request: GenerationRequest) -> None:
-        try:
-            job = await self.window.engine.submit(request)
-        except ValidationError as exc:
-            self.window.inputs.show_errors(exc.errors)
-            return
-        self.status.emit(f"Queued “{job.request.prompt[:40]}”", 4000)
+    async def _submit_set(self, requests: list[GenerationRequest], group_id: str | None = None) -> None:
+        """Queue `requests`: several become one new group; one joins `group_id` (a retry stays in its set)."""
+        group_id = new_group_id() if len(requests) > 1 else group_id
+        queued = 0
+        for request in requests:
+            try:
+                await self.window.engine.submit(request, group_id=group_id)
+            except ValidationError as exc:  # checked by the form already: the first one says why, none is sent
+                self.window.inputs.show_errors(exc.errors)
+                break
+            queued += 1
+        if queued:
+            prompt = requests[0].prompt[:40]
+            self.status.emit(f"Queued “{prompt}”" if queued == 1 else f"Queued {queued} jobs of “{prompt}”", 4000)
 
     # -- job actions ---------------------------------------------------------------------------------------
     def play(self, job: Job) -> None:
@@ -263,7 +276,7 @@ class JobController(QObject):
 
     def _guarded_retry(self, job: Job) -> None:
         if self.passes_guard(job.request):
-            spawn(self._submit(job.request))
+            spawn(self._submit_set([job.request], job.group_id))
 
     def resume(self, job: Job) -> None:
         spawn(self._resume(job))
@@ -306,14 +319,11 @@ class JobController(QObject):
         spawn(self._remove(job, delete_files))
 
     async def _remove(self, job: Job, delete_files: bool) -> None:
-        if not await self.window.engine.remove(job.id):
+        if not await self.window.engine.remove(job.id, delete_files=delete_files):
             self.window.model.upsert(job)
             self.status.emit("Another PixDesk process is working on this job right now; it was not removed.", 8000)
             return
-        removal = Removal(job.id, job.request.prompt)
-        if delete_files and job.file_path:
-            removal.moved = await off_ui_thread(_move_away, Path(job.file_path), self.trash / job.id)
-        self.removals.append(removal)
+        self.removals.append(Removal(job.id, job.request.prompt))
         self.undo_action.setEnabled(True)
         self.window.refresh_counts()
         self.status.emit(f"Removed “{job.request.prompt[:40]}” — Ctrl+Z brings it back", 8000)
@@ -324,8 +334,7 @@ class JobController(QObject):
         self.undo_action.setEnabled(bool(self.removals))
 
     async def _undo(self, removal: Removal) -> None:
-        await off_ui_thread(_move_back, removal.moved)
-        job = await self.window.engine.restore(removal.job_id)
+        job = await self.window.engine.restore(removal.job_id)  # its files too, if they were deleted
         if job is not None:
             self.window.model.upsert(job)
             self.window.refresh_counts()
@@ -385,25 +394,5 @@ class JobController(QObject):
         self.status.emit(f"Saved to {target}", 6000)
 
     def finish(self) -> None:
-        """The window is closing: removals can no longer be undone, so their files go for good."""
+        """The window is closing: removals can no longer be undone (the engine empties its trash as it closes)."""
         self.removals.clear()
-        shutil.rmtree(self.trash, ignore_errors=True)
-
-
-def _move_away(video: Path, folder: Path) -> list[tuple[Path, Path]]:
-    """Move the clip and its sidecar into this window's trash, so Undo can put them back."""
-    folder.mkdir(parents=True, exist_ok=True)
-    moved: list[tuple[Path, Path]] = []
-    for path in (video, video.with_suffix(".json")):
-        if path.exists():
-            target = folder / path.name
-            shutil.move(str(path), str(target))
-            moved.append((target, path))
-    return moved
-
-
-def _move_back(moved: list[tuple[Path, Path]]) -> None:
-    for now, before in moved:
-        if now.exists():
-            before.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(now), str(before))

@@ -1,19 +1,36 @@
 """The image drop zone: drag from a file manager or a browser, paste, or click to browse.
 
-Checking and thumbnailing the image happen off the UI thread; a refused file leaves the previous
-image in place and says why right here.
+One image shows as a large preview; several (or a folder) turn the zone into a strip of thumbnails, one job per
+image. Checking and thumbnailing happen off the UI thread; a refused file leaves the previous image in place and
+says why right here, and a refused image in a strip is marked there and left out of the set.
+
+What a drop does: on an empty zone or a single image, one image replaces it (as always) and several replace it with
+a strip; once a strip is shown, whatever is dropped, pasted or browsed is added to it (Clear starts over).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
+    QColor,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -21,10 +38,26 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
+    QPainter,
+    QPen,
     QPixmap,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from pixdesk.config import data_dir
 from pixdesk.ui import theme
@@ -50,7 +83,10 @@ def is_web_url(text: str) -> bool:
 
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 THUMB_SIDE = 360
+STRIP_THUMB_SIDE = 160  # the strip's thumbnails: small, so 50 of them cost little memory
+MAX_BATCH = 50  # images in one set: more is rarely meant, and each is a paid job (times the variations)
 
 
 @dataclass
@@ -60,12 +96,69 @@ class LoadedImage:
     thumbnail: QImage | None
 
 
-def _load(path: str) -> LoadedImage:
+@dataclass(eq=False)
+class StripEntry:
+    """One image of a strip: still being checked, usable, or refused (with the reason)."""
+
+    source: str
+    info: ImageInfo | None = None
+    thumbnail: QImage | None = None
+    problem: str = ""
+    loading: bool = True
+
+    @property
+    def usable(self) -> bool:
+        return not self.loading and not self.problem
+
+    @property
+    def name(self) -> str:
+        return self.source.rsplit("/", 1)[-1] if is_web_url(self.source) else Path(self.source).name
+
+
+def _load(path: str, side: int = THUMB_SIDE) -> LoadedImage:
     from pixdesk.api.images import inspect_image, thumbnail_png
 
     info = inspect_image(path)
-    thumb = QImage.fromData(thumbnail_png(path, THUMB_SIDE))
+    thumb = QImage.fromData(thumbnail_png(path, side))
     return LoadedImage(path, info, thumb)
+
+
+def _natural_key(name: str) -> list[object]:
+    """'img2' before 'img10', as a file manager sorts them."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name.casefold())]
+
+
+@dataclass
+class _Expanded:
+    """Dropped sources with folders replaced by their images (sorted by name), and what was left out."""
+
+    sources: list[str]
+    skipped: int  # files in dropped folders that are not images
+    folders: int
+    empty_folders: list[str]
+
+
+def _expand(sources: list[str]) -> _Expanded:
+    """Runs off the UI thread: listing a folder may be slow (a network share, thousands of files)."""
+    out: list[str] = []
+    skipped = folders = 0
+    empty: list[str] = []
+    for source in sources:
+        path = Path(source)
+        if is_web_url(source) or not path.is_dir():
+            out.append(source)
+            continue
+        folders += 1
+        try:
+            children = [p for p in path.iterdir() if p.is_file()]
+        except OSError:
+            children = []
+        images = sorted((p for p in children if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: _natural_key(p.name))
+        skipped += len(children) - len(images)
+        if not images:
+            empty.append(path.name or str(path))
+        out.extend(str(p) for p in images)
+    return _Expanded(out, skipped, folders, empty)
 
 
 def _save_pasted(image: QImage) -> str:
@@ -81,10 +174,270 @@ def _human_size(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{max(1, size // 1000)} KB"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# -- the strip ---------------------------------------------------------------------------------------------
+EntryRole = Qt.ItemDataRole.UserRole + 1
+
+
+class StripModel(QAbstractListModel):
+    """The strip's images in order (refused ones included: they are shown, marked, and left out of the set)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[StripEntry] = []
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.entries)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self.entries):
+            return None
+        entry = self.entries[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return entry.name
+        if role == EntryRole:
+            return entry
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.describe(index.row())
+        return None
+
+    def describe(self, row: int) -> str:
+        """What a person reads about the image at `row` (the tooltip and what a screen reader says)."""
+        entry = self.entries[row]
+        if entry.loading:
+            state = "being checked"
+        elif entry.problem:
+            state = f"can't be used: {entry.problem}"
+        elif entry.info is not None:
+            state = f"{entry.info.width} × {entry.info.height} px"
+        else:
+            state = "sent to the API as a link"
+        return f"{row + 1}. {entry.name} — {state}"
+
+    def replace(self, entries: list[StripEntry]) -> None:
+        self.beginResetModel()
+        self.entries = entries
+        self.endResetModel()
+
+    def append(self, entries: list[StripEntry]) -> None:
+        if not entries:
+            return
+        first = len(self.entries)
+        self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
+        self.entries.extend(entries)
+        self.endInsertRows()
+
+    def remove(self, row: int) -> StripEntry:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        entry = self.entries.pop(row)
+        self.endRemoveRows()
+        return entry
+
+    def refresh(self, entry: StripEntry) -> bool:
+        """The entry's check finished; False when it is no longer in the strip."""
+        for row, candidate in enumerate(self.entries):
+            if candidate is entry:
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
+                return True
+        return False
+
+
+class StripDelegate(QStyledItemDelegate):
+    """A thumbnail with its name below and a ✕ that removes it; a refused image is dimmed and marked ⚠."""
+
+    remove_clicked = Signal(int)
+    CLOSE = 18
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cell = QSize(104, 118)  # set by the strip to fit its height
+        self.show_names = True
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return self.cell
+
+    def _close_rect(self, cell: QRect) -> QRect:
+        side = max(12, min(self.CLOSE, cell.height() * 3 // 10))
+        inset = 4 if side == self.CLOSE else 1
+        return QRect(cell.right() - side - inset, cell.top() + inset, side, side)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        entry = index.data(EntryRole)
+        if not isinstance(entry, StripEntry):
+            return
+        palette = option.palette
+        cell = option.rect.adjusted(2, 2, -2, -2)
+        line = option.fontMetrics.lineSpacing() if self.show_names else 0
+        state = option.state
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(cell, palette.highlight().color().lighter(160 if not theme.is_dark() else 60))
+        picture = QRect(cell.left() + 4, cell.top() + 4, cell.width() - 8, cell.height() - line - 8)
+        if entry.problem:
+            painter.setOpacity(0.3)
+        if entry.thumbnail is not None and not entry.thumbnail.isNull():
+            ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+            pixmap = QPixmap.fromImage(entry.thumbnail).scaled(
+                picture.size() * ratio, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            pixmap.setDevicePixelRatio(ratio)
+            size = pixmap.deviceIndependentSize().toSize()
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(picture.center())
+            painter.drawPixmap(target, pixmap)
+        else:
+            painter.fillRect(picture, palette.alternateBase())
+            if not entry.loading and not entry.problem:
+                painter.drawText(picture, Qt.AlignmentFlag.AlignCenter, "🌐")
+        painter.setOpacity(1.0)
+        if entry.loading:
+            painter.setPen(palette.placeholderText().color())
+            painter.drawText(picture, Qt.AlignmentFlag.AlignCenter, "Checking…")
+        elif entry.problem:
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.8)
+            painter.setFont(font)
+            painter.setPen(QColor(theme.error_color()))
+            painter.drawText(picture, Qt.AlignmentFlag.AlignCenter, "⚠")
+            painter.setFont(option.font)
+        # the name, elided; red when the image cannot be used (too short a strip: in the tooltip only)
+        if self.show_names:
+            name_rect = QRect(cell.left() + 2, cell.bottom() - line - 1, cell.width() - 4, line)
+            painter.setPen(QColor(theme.error_color()) if entry.problem else palette.text().color())
+            name = option.fontMetrics.elidedText(entry.name, Qt.TextElideMode.ElideMiddle, name_rect.width())
+            painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        # the remove button
+        close = self._close_rect(cell)
+        hovered = bool(state & QStyle.StateFlag.State_MouseOver)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 190 if hovered else 130))
+        painter.drawEllipse(close)
+        painter.setPen(QPen(QColor("white"), 1.6))
+        cross = close.adjusted(close.width() // 4 + 1, close.width() // 4 + 1, -close.width() // 4, -close.width() // 4)
+        painter.drawLine(cross.topLeft(), cross.bottomRight())
+        painter.drawLine(cross.topRight(), cross.bottomLeft())
+        if state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(QPen(palette.highlight().color(), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(cell.adjusted(1, 1, -1, -1), 3, 3)
+        painter.restore()
+
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: object,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton:
+            inside = self._close_rect(option.rect.adjusted(2, 2, -2, -2)).contains(event.position().toPoint())
+            if inside and event.type() == QEvent.Type.MouseButtonRelease:
+                self.remove_clicked.emit(index.row())
+                return True
+            if inside and event.type() == QEvent.Type.MouseButtonPress:
+                return True  # a click on ✕ does not select the image first
+        return False
+
+
+class ImageStrip(QListView):
+    """The thumbnails of a set. Focusable; Delete (or Backspace) removes the current one.
+
+    Tall enough for two rows, it is a grid that scrolls down; shorter (a small window), one row of thumbnails
+    sized to its height that scrolls sideways."""
+
+    remove_requested = Signal(int)
+    LARGEST = 118  # a cell's height at most (a 100 px thumbnail and its name)
+    SMALLEST = 40
+    NAMED = 76  # below this the names go (they stay in the tooltips)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("imageStrip")
+        self.setAccessibleName("Images in the set")
+        self.setAccessibleDescription("One job per usable image. Delete removes the selected image.")
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setSpacing(2)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setMinimumHeight(self.SMALLEST + 24)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.delegate = StripDelegate(self)
+        self.delegate.remove_clicked.connect(self.remove_requested)
+        self.setItemDelegate(self.delegate)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Cells that fit the strip's height (decided from the height alone, so scroll bars coming and going
+        cannot make it flip back and forth)."""
+        room = self.height() - 2 * self.frameWidth() - 2 * self.spacing()
+        grid = room >= 2 * self.LARGEST + 2 * self.spacing()
+        if grid:
+            height = self.LARGEST
+        else:
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+            height = max(self.SMALLEST, min(self.LARGEST, room - bar - 2))
+        named = height >= self.NAMED
+        width = round(height * 0.88) if named else height
+        cell = QSize(max(width, self.SMALLEST), height)
+        if cell == self.delegate.cell and grid == self.isWrapping():
+            return
+        self.delegate.cell = cell
+        self.delegate.show_names = named
+        self.setWrapping(grid)
+        self.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if grid else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
+        self.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded if grid else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.setGridSize(cell)  # lays the cells out again
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _removal_key(self, event: QKeyEvent) -> bool:
+        return event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not (
+            event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        )
+
+    def event(self, event: QEvent) -> bool:
+        # Delete here removes an image, not the selected job (the window's Delete shortcut).
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._removal_key(event):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._removal_key(event):
+            row = self.currentIndex().row()
+            if row >= 0:
+                self.remove_requested.emit(row)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class ImageDropZone(QFrame):
     image_changed = Signal(str)
     rejected = Signal(str)
     loading_changed = Signal(bool)  # an image is being checked: until it settles, `source` is the old one
+    images_changed = Signal()  # the set of images changed (one taken, strip grown or shrunk, a check finished)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,24 +459,49 @@ class ImageDropZone(QFrame):
         self.current: LoadedImage | None = None
         self._generation = 0
         self._pending: int | None = None
+        self._loading_shown = False
         self._hovering = False
+        self._batch = False
+        self._batch_note = ""
 
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(32)
         self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.placeholder = QLabel("Drop an image here\nor click to browse · Ctrl+V to paste")
+        self.placeholder = QLabel(
+            "Drop an image here (several, or a folder, for a batch)\nor click to browse · Ctrl+V to paste"
+        )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.placeholder.setMinimumHeight(32)
-        # One line about the image (name, size, format), elided to fit; the whole of it is the tooltip.
+        self.strip_model = StripModel(self)
+        self.strip = ImageStrip(self)
+        self.strip.setModel(self.strip_model)
+        self.strip.remove_requested.connect(self.remove_image)
+        self.strip.setCursor(Qt.CursorShape.ArrowCursor)
+        # One line about the image (name, size, format) or the set, elided to fit; the whole of it is the tooltip.
         self.title = QLabel()
         self.title.setObjectName("imageTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self._title_text = ""
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.add_button = QToolButton()
+        self.add_button.setObjectName("addImagesButton")
+        self.add_button.setText("Add…")
+        self.add_button.setAccessibleName("Add images")
+        self.add_button.setToolTip("Add images to the set (or drop and paste them here)")
+        self.add_button.clicked.connect(self.browse)
+        self.clear_button = QToolButton()
+        self.clear_button.setObjectName("clearImagesButton")
+        self.clear_button.setText("Clear")
+        self.clear_button.setAccessibleName("Clear images")
+        self.clear_button.setToolTip("Remove every image from the set")
+        self.clear_button.clicked.connect(self.clear)
+        for button in (self.add_button, self.clear_button):
+            button.setCursor(Qt.CursorShape.ArrowCursor)
+            button.setAutoRaise(True)
         self.details = QLabel()
         self.details.setObjectName("imageDetails")
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -145,24 +523,60 @@ class ImageDropZone(QFrame):
         layout.setSpacing(1)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.picture, 1)
-        layout.addWidget(self.title)
+        layout.addWidget(self.strip, 1)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 0, 0)
+        title_row.setSpacing(2)
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.add_button)
+        title_row.addWidget(self.clear_button)
+        layout.addLayout(title_row)
         layout.addWidget(self.error)
         self._render()
 
     # -- what others read --------------------------------------------------------------------------
     @property
     def source(self) -> str | None:
+        """The image the form's single request uses: the one shown, or a strip's first usable image."""
+        if self._batch:
+            return next((e.source for e in self.strip_model.entries if e.usable), None)
         return self.current.source if self.current else None
 
     @property
+    def is_batch(self) -> bool:
+        """A strip is shown (what is dropped, pasted or browsed now adds to it)."""
+        return self._batch
+
+    def images(self) -> list[str]:
+        """The images of the set, in order: the one shown, or a strip's usable ones (refused and unchecked
+        ones are left out)."""
+        if self._batch:
+            return [e.source for e in self.strip_model.entries if e.usable]
+        return [self.current.source] if self.current else []
+
+    def images_to_keep(self) -> list[str]:
+        """What to remember of the zone: its images, those still being checked included (refused ones not)."""
+        if self._batch:
+            return [e.source for e in self.strip_model.entries if not e.problem]
+        return self.images()
+
+    def entries(self) -> list[StripEntry]:
+        """The strip's images as shown, refused ones included ([] when no strip is shown)."""
+        return list(self.strip_model.entries) if self._batch else []
+
+    @property
     def is_loading(self) -> bool:
-        return self._pending is not None
+        return self._pending is not None or any(e.loading for e in self.strip_model.entries)
 
     def _set_pending(self, ticket: int | None) -> None:
-        was = self._pending is not None
         self._pending = ticket
-        if was != (ticket is not None):
-            self.loading_changed.emit(ticket is not None)
+        self._loading_settled()
+
+    def _loading_settled(self) -> None:
+        now = self.is_loading
+        if now != self._loading_shown:
+            self._loading_shown = now
+            self.loading_changed.emit(now)
 
     def error_text(self) -> str:
         """Why the last image was refused ("" when it was not)."""
@@ -182,8 +596,9 @@ class ImageDropZone(QFrame):
             self.error.setStyleSheet(f"color: {theme.note_color()};" if self._note_text else "")
         self.error.setToolTip(self.error.text())
 
-    # -- taking an image ---------------------------------------------------------------------------
+    # -- taking one image --------------------------------------------------------------------------
     def load_path(self, path: str) -> None:
+        """Take one image (or a folder: its images become a strip), replacing what is shown once it is checked."""
         self._generation += 1
         ticket = self._generation
         self._set_title(f"Checking {Path(path).name}…")
@@ -195,6 +610,11 @@ class ImageDropZone(QFrame):
             loaded = await off_ui_thread(_load, path)
         except _rejected() as exc:
             if ticket == self._generation and shiboken6.isValid(self):
+                if await off_ui_thread(Path(path).is_dir):  # a folder: a batch of its images
+                    if ticket == self._generation and shiboken6.isValid(self):
+                        self._set_pending(None)
+                        self._take_sources([path], replace=True)
+                    return
                 self._refuse(str(exc))
             return
         if ticket == self._generation and shiboken6.isValid(self):  # the window may have closed meanwhile
@@ -205,16 +625,158 @@ class ImageDropZone(QFrame):
         self._set_pending(None)
         self._accept(LoadedImage(url, None, preview))
 
+    # -- taking several ----------------------------------------------------------------------------
+    def set_images(self, sources: list[str]) -> None:
+        """Replace what is shown: nothing clears, one image (a path or a web URL) shows large, several (or a
+        folder) become a strip."""
+        sources = [s for s in sources if s]
+        if not sources:
+            self.clear()
+        elif len(sources) == 1 and is_web_url(sources[0]):
+            self.set_url(sources[0])
+        elif len(sources) == 1:
+            self.load_path(sources[0])
+        else:
+            self._take_sources(sources, replace=True)
+
+    def add_images(self, sources: list[str]) -> None:
+        """Add images (folders: their images) to the strip, making one from the image shown if need be."""
+        sources = [s for s in sources if s]
+        if sources:
+            self._take_sources(sources, replace=False)
+
+    def clear(self) -> None:
+        """Nothing in the zone: the placeholder again (a check under way is forgotten)."""
+        self._generation += 1
+        self._batch = False
+        self._batch_note = ""
+        self.current = None
+        self._problem = ""
+        self.strip_model.replace([])
+        self._set_pending(None)
+        self._render()
+        self.image_changed.emit("")
+        self.images_changed.emit()
+
+    def remove_image(self, row: int) -> None:
+        """Take the strip's image at `row` out of the set; the next one gets the keyboard focus."""
+        if not self._batch or not 0 <= row < len(self.strip_model.entries):
+            return
+        had_focus = self.strip.hasFocus()
+        self.strip_model.remove(row)
+        if not self.strip_model.entries:
+            self.clear()
+            if had_focus:
+                self.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self._batch_note = ""
+        self._problem = ""
+        self._loading_settled()
+        following = self.strip_model.index(min(row, len(self.strip_model.entries) - 1))
+        self.strip.setCurrentIndex(following)
+        self._render()
+        self.images_changed.emit()
+
+    def _take_sources(self, sources: list[str], replace: bool) -> None:
+        """List dropped folders off the UI thread, then fill the strip."""
+        self._generation += 1
+        ticket = self._generation
+        self._set_pending(ticket)
+        if not self._batch:
+            self._set_title("Reading the dropped images…")
+        spawn(self._expand_then_take(sources, replace, ticket))
+
+    async def _expand_then_take(self, sources: list[str], replace: bool, ticket: int) -> None:
+        expanded = await off_ui_thread(_expand, sources)
+        if ticket != self._generation or not shiboken6.isValid(self):
+            return
+        self._set_pending(None)
+        self._fill_strip(expanded, replace)
+
+    def _fill_strip(self, expanded: _Expanded, replace: bool) -> None:
+        notes: list[str] = []
+        if expanded.skipped:
+            n = expanded.skipped
+            notes.append(
+                "Skipped 1 file that is not an image." if n == 1 else f"Skipped {n} files that are not images."
+            )
+        if not expanded.sources:
+            where = ", ".join(expanded.empty_folders) or "what was dropped"
+            self._refuse(f"No images in {where}: use JPEG, PNG or WebP files." + (" " + notes[0] if notes else ""))
+            return
+        if replace or not self._batch:
+            start: list[StripEntry] = []
+            if not replace and self.current is not None:  # adding to one image: it stays, first in the strip
+                start.append(StripEntry(self.current.source, self.current.info, self.current.thumbnail, "", False))
+            self.strip_model.replace(start)
+            self.current = None
+            self._batch = True
+            self._chain_after_self()
+        known = {e.source for e in self.strip_model.entries}
+        added: list[StripEntry] = []
+        duplicates = over = 0
+        for source in expanded.sources:
+            if source in known:
+                duplicates += 1
+            elif len(self.strip_model.entries) + len(added) >= MAX_BATCH:
+                over += 1
+            else:
+                known.add(source)
+                added.append(StripEntry(source, loading=not is_web_url(source)))
+        if duplicates:
+            notes.append(
+                f"{_plural(duplicates, 'image')} already in the set {'was' if duplicates == 1 else 'were'} left out."
+            )
+        if over:
+            notes.insert(0, f"A set holds at most {MAX_BATCH} images: {over} more left out.")
+        self.strip_model.append(added)
+        for entry in added:
+            if entry.loading:
+                spawn(self._load_entry(entry))
+        self._batch_note = " ".join(notes)
+        self._problem = ""
+        self._loading_settled()
+        self._render()
+        if added:  # the first new one in view (the start of a new strip)
+            self.strip.scrollTo(self.strip_model.index(len(self.strip_model.entries) - len(added)))
+        self.images_changed.emit()
+
+    def _chain_after_self(self) -> None:
+        """Tab goes from the zone to its strip and buttons, then on to the form (the window orders the form;
+        the zone's own parts follow it, wherever the window put it)."""
+        QWidget.setTabOrder(self, self.strip)
+        QWidget.setTabOrder(self.strip, self.add_button)
+        QWidget.setTabOrder(self.add_button, self.clear_button)
+
+    async def _load_entry(self, entry: StripEntry) -> None:
+        try:
+            loaded = await off_ui_thread(_load, entry.source, STRIP_THUMB_SIDE)
+        except _rejected() as exc:
+            entry.problem = str(exc)
+        else:
+            entry.info, entry.thumbnail = loaded.info, loaded.thumbnail
+        entry.loading = False
+        if not shiboken6.isValid(self) or not self.strip_model.refresh(entry):
+            return  # removed (or the strip cleared) meanwhile
+        self._loading_settled()
+        self._render()
+        self.images_changed.emit()
+
+    # -- the clipboard and the file dialog ---------------------------------------------------------
     def take_mime(self, mime: QMimeData) -> bool:
         urls = [u for u in mime.urls() if u.isValid()]
-        for url in urls:
-            if url.isLocalFile():
-                self.load_path(url.toLocalFile())
-                return True
-            if is_web_url(url.toString()):
+        sources = [u.toLocalFile() if u.isLocalFile() else u.toString() for u in urls]
+        sources = [s for s, u in zip(sources, urls, strict=True) if u.isLocalFile() or is_web_url(s)]
+        if len(sources) > 1 or (sources and self._batch):
+            self._take_sources(sources, replace=not self._batch)
+            return True
+        if sources:
+            if is_web_url(sources[0]):
                 preview = QImage(mime.imageData()) if mime.hasImage() else None
-                self.set_url(url.toString(), preview)
-                return True
+                self.set_url(sources[0], preview)
+            else:
+                self.load_path(sources[0])
+            return True
         if mime.hasImage():
             image = QImage(mime.imageData())
             if image.isNull():
@@ -226,10 +788,16 @@ class ImageDropZone(QFrame):
             return True
         text = mime.text().strip() if mime.hasText() else ""
         if is_web_url(text):
-            self.set_url(text)
+            if self._batch:
+                self.add_images([text])
+            else:
+                self.set_url(text)
             return True
         if text and Path(text).is_file():
-            self.load_path(text)
+            if self._batch:
+                self.add_images([text])
+            else:
+                self.load_path(text)
             return True
         self._refuse("That is not an image: drop a JPEG, PNG or WebP file, or an image from a web page.")
         return False
@@ -242,24 +810,39 @@ class ImageDropZone(QFrame):
                 self._refuse(str(exc))
             return
         if ticket == self._generation:
-            self.load_path(path)
+            if self._batch:
+                self._set_pending(None)
+                self.add_images([path])
+            else:
+                self.load_path(path)
 
     def paste(self) -> bool:
         return self.take_mime(QGuiApplication.clipboard().mimeData())
 
     def browse(self) -> None:
-        start = str(Path(self.source).parent) if self.source and not is_web_url(self.source) else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an image", start, IMAGE_FILTER)
-        if path:
-            self.load_path(path)
+        """Choose images: one replaces the image shown, several make a strip; with a strip shown they add to it."""
+        first = self.source
+        start = str(Path(first).parent) if first and not is_web_url(first) else ""
+        title = "Add images" if self._batch else "Choose an image (or several for a batch)"
+        paths, _ = QFileDialog.getOpenFileNames(self, title, start, IMAGE_FILTER)
+        if not paths:
+            return
+        if self._batch:
+            self.add_images(paths)
+        else:
+            self.set_images(paths)
 
     # -- state -------------------------------------------------------------------------------------
     def _accept(self, loaded: LoadedImage) -> None:
+        self._batch = False
+        self._batch_note = ""
+        self.strip_model.replace([])
         self._set_pending(None)
         self.current = loaded
         self._problem = ""
         self._render()
         self.image_changed.emit(loaded.source)
+        self.images_changed.emit()
 
     def _refuse(self, message: str) -> None:
         self._set_pending(None)
@@ -268,14 +851,22 @@ class ImageDropZone(QFrame):
         self.rejected.emit(message)
 
     def _render(self) -> None:
+        batch = self._batch
+        for widget in (self.strip, self.add_button, self.clear_button):
+            widget.setVisible(batch)
+        if batch:
+            self._render_strip()
+            return
         loaded = self.current
         self.placeholder.setVisible(loaded is None)
         self.picture.setVisible(loaded is not None)
         if loaded is None:
             if not self.is_loading:
-                self.title.clear()
+                self._set_title("")
             self._note_text = ""
             self._show_line()
+            self.setToolTip("")
+            self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
             return
         if loaded.thumbnail is not None and not loaded.thumbnail.isNull():
             pixmap = QPixmap.fromImage(loaded.thumbnail)
@@ -304,6 +895,36 @@ class ImageDropZone(QFrame):
             f"{summary}. Drop or paste another image to replace it, or press Enter to browse."
         )
 
+    def _render_strip(self) -> None:
+        self.placeholder.hide()
+        self.picture.hide()
+        entries = self.strip_model.entries
+        checking = sum(1 for e in entries if e.loading)
+        refused = [e for e in entries if e.problem]
+        parts = [_plural(len(entries), "image")]
+        if checking:
+            parts.append(f"checking {checking}…")
+        if refused:
+            parts.append(f"{len(refused)} can't be used")
+        summary = " · ".join(parts)
+        self._set_title(summary)
+        lines: list[str] = []
+        if len(refused) == 1:
+            lines.append(f"⚠ {refused[0].problem}")
+        elif refused:
+            lines.append(f"⚠ {len(refused)} images can't be used (marked ⚠; hover for why): they are left out.")
+        if self._batch_note:
+            lines.append(f"ℹ {self._batch_note}")
+        self._note_text = "  ".join(lines)
+        self._show_line()
+        if refused and not self._problem:  # a refusal in the set reads as a problem, not a note
+            self.error.setStyleSheet(f"color: {theme.error_color()};")
+        self.setToolTip("")
+        self.setAccessibleDescription(
+            f"A set of {summary}. Drop, paste or press Enter to add images; Tab to the strip and press Delete "
+            "to remove one."
+        )
+
     def _set_title(self, text: str) -> None:
         self._title_text = text
         self.title.setText(
@@ -313,8 +934,10 @@ class ImageDropZone(QFrame):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # keep the preview sharp at any size
         super().resizeEvent(event)
-        if self.current is not None:
+        if self.current is not None and not self._batch:
             self._render()
+        else:
+            self._set_title(self._title_text)
 
     # -- events ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -352,4 +975,4 @@ class ImageDropZone(QFrame):
             super().keyPressEvent(event)
 
 
-__all__ = ["ImageDropZone", "LoadedImage"]
+__all__ = ["MAX_BATCH", "ImageDropZone", "ImageStrip", "LoadedImage", "StripEntry", "StripModel"]

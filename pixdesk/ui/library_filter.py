@@ -414,6 +414,10 @@ class LibraryBar(QWidget):
         library.query_changed.connect(self._update_count)
         self.refresh()
 
+    def focus_chain(self) -> list[QWidget]:
+        """Its controls in Tab order (the window links them into its own)."""
+        return [self.search, self.status_combo, self.model_combo, self.date_combo, self.favourites_button]
+
     def apply_search(self) -> None:
         """Filter by what is typed now (the debounce's end, or Enter)."""
         self._debounce.stop()

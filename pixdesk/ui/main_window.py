@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,9 +52,10 @@ from pixdesk.runtime import Runtime
 from pixdesk.ui import theme
 from pixdesk.ui.controller import JobController
 from pixdesk.ui.inputs_panel import InputsPanel
+from pixdesk.ui.library_filter import LibraryBar, LibraryFilter
 from pixdesk.ui.notifier import DesktopNotifier
 from pixdesk.ui.player import PlayerPanel
-from pixdesk.ui.queue_model import JobDelegate, JobListModel
+from pixdesk.ui.queue_model import GroupSummary, JobDelegate, JobListModel, shows_star
 from pixdesk.ui.settings_dialog import SettingsDialog, save_settings_async, store_key
 from pixdesk.ui.tasks import network_read, off_ui_thread, spawn
 
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from pixdesk.jobs.engine import JobEngine
+    from pixdesk.ui.compare import CompareDialog
 
 
 def _load_job_machinery() -> None:
@@ -91,7 +94,11 @@ class _FirstExpose(QObject):
         return False
 
 
+log = logging.getLogger(__name__)
+
 MINIMUM_SIZE = (800, 600)
+COMPARE_MAX = 4  # clips side by side
+RECENT_PROMPTS = 50  # offered as you type in the prompt
 # Start-up work waits for the first frame; a window that is never exposed (started minimized on some desktops)
 # must not keep its jobs waiting, so the work starts after this long anyway.
 USABLE_FALLBACK_MS = 1500
@@ -133,6 +140,8 @@ class MainWindow(QMainWindow):
         self._expose_watched = False
         self._connecting: asyncio.Task[None] | None = None
         self.jobs_running_at_close = 0  # how many jobs were still running when the person quit
+        self._images_given = False  # images came from the command line or a second launch
+        self.compare_dialog: CompareDialog | None = None  # the open compare window, if any
         self._ready = False
         self._shutting_down = False
         self._close_now = False
@@ -148,19 +157,24 @@ class MainWindow(QMainWindow):
         self.notifier = DesktopNotifier(self)
         self.inputs = InputsPanel()
         self.inputs.quoter = self.quote
-        self.inputs.generate_requested.connect(self.generate)
+        self.inputs.generate_set_requested.connect(self.generate_set)
         self.player_panel = PlayerPanel(self)
         self.player_panel.save_requested.connect(self.save_current)
         self.model = JobListModel(self)
+        # The view shows the library filtered (search, status, model, date, favourites): rows are the filter's.
+        self.library = LibraryFilter(self.model, self)
+        self.library_bar = LibraryBar(self.library)
         self.queue = QListView()
         self.queue.setObjectName("queueView")
         self.queue.setAccessibleName("Job queue")
-        self.queue.setModel(self.model)
+        self.queue.setModel(self.library)
         self.delegate = JobDelegate(self.queue)
         self.delegate.resend_clicked.connect(lambda job_id: self.controller.trigger(Action.RETRY, self._job(job_id)))
+        self.delegate.favourite_clicked.connect(self.toggle_favourite)
         self.queue.setItemDelegate(self.delegate)
         self.queue.setUniformItemSizes(True)
-        self.queue.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows at once (Ctrl/Shift+click): two to four finished clips can be compared side by side.
+        self.queue.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.queue.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         # A finished clip drags out as a file (to a file manager, a chat, an editor); never moved out.
         self.queue.setDragEnabled(True)
@@ -168,9 +182,12 @@ class MainWindow(QMainWindow):
         self.queue.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.queue.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.queue.customContextMenuRequested.connect(self._context_menu)
-        self.queue.activated.connect(lambda index: self.controller.trigger(Action.PLAY, self.model.job_at(index.row())))
+        self.queue.activated.connect(
+            lambda index: self.controller.trigger(Action.PLAY, self.library.job_at(index.row()))
+        )
         selection = self.queue.selectionModel()
         selection.currentChanged.connect(self._current_changed)
+        selection.selectionChanged.connect(lambda *_: self._update_job_actions())
 
         self._build_banner()
         self._build_layout()
@@ -238,13 +255,21 @@ class MainWindow(QMainWindow):
         queue_layout = QVBoxLayout(queue_panel)
         queue_layout.setContentsMargins(8, 8, 8, 8)
         header = QHBoxLayout()
-        title = QLabel("<b>Queue</b>")
+        title = QLabel("<b>Library</b>")
         self.queue_count = QLabel()
         self.queue_count.setObjectName("queueCount")
+        self.pause_button = QPushButton("Pause queue")
+        self.pause_button.setObjectName("pauseQueueButton")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setAccessibleName("Pause queue")
+        self.pause_button.setToolTip("Pause the queue: nothing new is sent; jobs the server has go on (Ctrl+Shift+P)")
+        self.pause_button.toggled.connect(self.set_queue_paused)
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.queue_count)
+        header.addWidget(self.pause_button)
         queue_layout.addLayout(header)
+        queue_layout.addWidget(self.library_bar)
         queue_layout.addWidget(self.queue, 1)
         queue_panel.setMinimumSize(260, 150)
         # [inputs | [player | queue]]: the inner pair stands side by side on a wide window, stacked on a narrow one.
@@ -313,8 +338,11 @@ class MainWindow(QMainWindow):
             inputs.lip_group,
             inputs.lip_text.edit,
             inputs.speaker,
+            inputs.variations_spin,
             inputs.generate,
             *self.player_panel.focus_chain(),
+            self.pause_button,
+            *self.library_bar.focus_chain(),
             self.queue,
         ]
         for first, second in itertools.pairwise(chain):
@@ -366,11 +394,26 @@ class MainWindow(QMainWindow):
         self.addActions(list(actions.values()))
         for field in self.findChildren(QLineEdit) + self.findChildren(QPlainTextEdit):
             field.installEventFilter(self)
+        self.favourite_action = self._action("Add to favourites", self._toggle_selected_favourite, "Ctrl+D")
+        self.favourite_action.setObjectName("favouriteAction")
+        self.compare_action = self._action("Compare side by side…", self.compare_selected, "Ctrl+Shift+C")
+        self.compare_action.setObjectName("compareAction")
+        self.cancel_group_action = self._action("Cancel the whole group", self._cancel_selected_group)
+        self.cancel_group_action.setObjectName("cancelGroupAction")
+        self.pause_action = self._action("Pause queue", self._toggle_pause, "Ctrl+Shift+P")
+        self.pause_action.setObjectName("pauseQueueAction")
+        self.pause_action.setCheckable(True)
+        self.find_action = self._action("Find in library", self._find, QKeySequence.StandardKey.Find)
+        self.addActions([self.favourite_action, self.compare_action, self.pause_action, self.find_action])
         edit_menu = menu.addMenu("&Edit")
         edit_menu.addAction(self.controller.undo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.find_action)
         self.addAction(self.controller.undo_action)
         job_menu = menu.addMenu("&Job")
         self._fill_job_menu(job_menu)
+        job_menu.addSeparator()
+        job_menu.addAction(self.pause_action)  # the whole queue's, so in the Job menu only, not on a row
         job_menu.aboutToShow.connect(self._update_job_actions)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("About PixDesk", self._about))
@@ -378,8 +421,12 @@ class MainWindow(QMainWindow):
     def _fill_job_menu(self, menu: QMenu) -> None:
         for action, qaction in self.controller.actions.items():
             menu.addAction(qaction)
+            if action is Action.OPEN_FOLDER:
+                menu.addAction(self.favourite_action)
+                menu.addAction(self.compare_action)
             if action in (Action.OPEN_FOLDER, Action.REUSE, Action.RESUME):
                 menu.addSeparator()
+        menu.addAction(self.cancel_group_action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -459,7 +506,8 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         jobs = self.model.jobs()
         running = sum(1 for j in jobs if j.state not in FINAL)
-        self.running_label.setText(f"{running} running" if running else "Idle")
+        status = f"{running} running" if running else "Idle"
+        self.running_label.setText(f"{status} · queue paused" if self.is_queue_paused() else status)
         self._update_spend()
         done = sum(1 for j in jobs if j.state is JobState.COMPLETED)
         self.queue_count.setText(f"{running} running · {done} done" if jobs else "No jobs yet")
@@ -624,6 +672,7 @@ class MainWindow(QMainWindow):
         notice = getattr(self.runtime.store, "recovery_notice", None)
         if notice:
             self.show_notice(notice)
+        await self._restore_form()
         self.inputs.update_estimate()  # the cached price, at once
         await off_ui_thread(_load_job_machinery)  # the imports off the UI thread; making the engine is quick
         # The saved key (the keychain may be slow): the engine is made for the mode it gives.
@@ -636,14 +685,40 @@ class MainWindow(QMainWindow):
             return
         self._seen.update((j.id, j) for j in history)
         self.model.set_jobs(history)
+        if self.settings.ui.get("queue_paused"):  # paused when PixDesk last closed: still paused
+            self.set_queue_paused(True)
         await self._connected()
         if self.is_closing():
             return
+        await self._offer_recent_prompts()
         await self.engine.resume_unfinished()
         self._update_counts()
         self._ready = True
         self.ready.emit()
         await self.refresh_balance()
+
+    async def _restore_form(self) -> None:
+        """The form as it was last time (images still on disk, prompt, options, ×N) and its recent prompts; images
+        given on the command line win over the saved ones."""
+        from dataclasses import replace
+
+        from pixdesk.ui.form_memory import load_form_state
+
+        state = await off_ui_thread(load_form_state)
+        if self.is_closing():
+            return
+        if self._images_given:
+            state = replace(state, images=())
+        self.inputs.restore_form_state(state)
+
+    async def _offer_recent_prompts(self) -> None:
+        """Recent prompts as you type: the form's own list first, then those of jobs in the library (the CLI's
+        too)."""
+        stored = await self.engine.recent_prompts(RECENT_PROMPTS)
+        if self.is_closing():
+            return
+        merged = list(dict.fromkeys([*self.inputs.recent_prompts(), *stored]))[:RECENT_PROMPTS]
+        self.inputs.set_recent_prompts(merged)
 
     async def refresh_balance(self) -> None:
         if self.is_closing():
@@ -663,12 +738,31 @@ class MainWindow(QMainWindow):
 
     # -- generating --------------------------------------------------------------------------------
     def generate(self, request: GenerationRequest) -> None:
-        self.controller.generate(request)
+        self.generate_set([request])
+
+    def generate_set(self, requests: list[GenerationRequest]) -> None:
+        """One click on Generate: one job, or a set (variations, a batch) that the guard and the list treat as one
+        group. The form is saved with it, so a restart brings back what was sent."""
+        self.controller.generate_set(requests)
+        self._save_form()
+
+    def _save_form(self) -> None:
+        from pixdesk.ui.form_memory import save_form_state
+
+        state = self.inputs.form_state()  # read on the UI thread, written off it
+        spawn(self._write_form(save_form_state, state))
+
+    async def _write_form(self, save: Callable[[Any], None], state: object) -> None:
+        try:
+            await off_ui_thread(save, state)
+        except OSError as exc:  # the form is a convenience: say so in the log, never stop for it
+            log.info("the form could not be saved: %s", exc)
 
     def _on_job(self, job: Job) -> None:
-        previous_row = self.model.row_of(job.id)
-        previous = self.model.job_at(previous_row) if previous_row is not None else None
+        previous = self.model.job(job.id)
         self.model.upsert(job)
+        if self.compare_dialog is not None and previous is not None and previous.favourite != job.favourite:
+            self.compare_dialog.grid.set_favourite(job.id, job.favourite)
         self._seen[job.id] = job
         # Finished in front of us (not a row coming back by Undo, which was counted when it finished).
         newly_done = (
@@ -730,28 +824,139 @@ class MainWindow(QMainWindow):
 
     # -- the queue ---------------------------------------------------------------------------------
     def _job(self, job_id: str) -> Job | None:
-        row = self.model.row_of(job_id)
-        return self.model.job_at(row) if row is not None else None
+        return self.model.job(job_id)
 
     def selected_job(self) -> Job | None:
+        """The job of the current row (None on a group row: see `selected_group`)."""
         index = self.queue.currentIndex()
-        return self.model.job_at(index.row()) if index.isValid() else None
+        return self.library.job_at(index.row()) if index.isValid() else None
+
+    def selected_group(self) -> GroupSummary | None:
+        index = self.queue.currentIndex()
+        return self.library.group_at(index.row()) if index.isValid() else None
+
+    def selected_jobs(self) -> list[Job]:
+        """Every job of the selected rows, a group row standing for all of its jobs, in list order."""
+        rows = sorted(index.row() for index in self.queue.selectionModel().selectedRows())
+        seen: dict[str, Job] = {}
+        for row in rows:
+            group = self.library.group_at(row)
+            jobs = group.jobs if group is not None else [j for j in (self.library.job_at(row),) if j is not None]
+            for job in jobs:
+                seen.setdefault(job.id, job)
+        return list(seen.values())
 
     def _select(self, job_id: str) -> None:
-        row = self.model.row_of(job_id)
-        if row is not None:
-            self.queue.selectionModel().setCurrentIndex(
-                self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
+        """Make the job's row current (its group's row while the group is folded; nothing while filtered out)."""
+        index = self.library.index_of(job_id)
+        if index.isValid():
+            self.queue.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        job = self.model.job_at(current.row()) if current.isValid() else None
+        job = self.library.job_at(current.row()) if current.isValid() else None
         self._update_job_actions()
         if job is not None and job.state is JobState.COMPLETED and job.file_path != self.player_panel.current_file:
             self.play_job(job)
 
     def _update_job_actions(self) -> None:
-        self.controller.update_actions(self.selected_job())
+        job = self.selected_job()
+        self.controller.update_actions(job)
+        starrable = job is not None and shows_star(job)
+        self.favourite_action.setEnabled(starrable)
+        self.favourite_action.setText(
+            "Remove from favourites" if job is not None and job.favourite else "Add to favourites"
+        )
+        self.compare_action.setEnabled(2 <= len(self.comparable_jobs()) <= COMPARE_MAX)
+        group = self.selected_group()
+        self.cancel_group_action.setEnabled(group is not None and group.running > 0)
+
+    # -- favourites, groups, the queue's pause ------------------------------------------------------------
+    def toggle_favourite(self, job_id: str) -> None:
+        """Star a finished job, or unstar it (the row's star, Ctrl+D, the menu); kept across restarts."""
+        job = self.model.job(job_id)
+        if job is not None:
+            spawn(self._set_favourite(job_id, not job.favourite))
+
+    async def _set_favourite(self, job_id: str, favourite: bool) -> None:
+        if await self.engine.set_favourite(job_id, favourite) is None:
+            self.statusBar().showMessage("Another PixDesk process is working on this job; try again shortly.", 6000)
+
+    def _toggle_selected_favourite(self) -> None:
+        job = self.selected_job()
+        if job is not None and shows_star(job):
+            self.toggle_favourite(job.id)
+
+    def _cancel_selected_group(self) -> None:
+        group = self.selected_group()
+        if group is None or not group.running:
+            return
+        sent = sum(1 for j in group.jobs if j.server_id and not j.is_final)
+        if sent and not self.controller.prompter.confirm(
+            "Cancel the whole group?",
+            f"{group.running} job{'s' if group.running != 1 else ''} of this group are still running; {sent} the "
+            "server has already: PixDesk stops watching them, but the server may still finish and charge for "
+            "them. Jobs not sent yet are never sent.\n\nCancel the group?",
+            yes="Cancel group",
+        ):
+            return
+        stopped = self.engine.cancel_group(group.group_id)
+        self.statusBar().showMessage(f"Cancelled {stopped} job{'s' if stopped != 1 else ''} of the group", 6000)
+
+    def is_queue_paused(self) -> bool:
+        return self._engine is not None and self._engine.queue_paused
+
+    def set_queue_paused(self, paused: bool) -> None:
+        """Pause the queue (nothing new is sent; what the server has goes on) or let it go on."""
+        if paused != self.is_queue_paused():
+            if paused:
+                self.engine.pause_queue()
+            else:
+                self.engine.resume_queue()
+        for control in (self.pause_button, self.pause_action):
+            control.blockSignals(True)
+            control.setChecked(paused)
+            control.blockSignals(False)
+        self.pause_button.setText("Resume queue" if paused else "Pause queue")
+        self.pause_button.setAccessibleName(self.pause_button.text())
+        self.pause_action.setText("Resume queue" if paused else "Pause queue")
+        self.settings.ui["queue_paused"] = paused  # saved with the settings: a restart keeps the queue paused
+        self._update_counts()
+
+    def _toggle_pause(self) -> None:
+        self.set_queue_paused(not self.is_queue_paused())
+
+    def _find(self) -> None:
+        self.library_bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.library_bar.search.selectAll()
+
+    # -- comparing ---------------------------------------------------------------------------------------
+    def comparable_jobs(self) -> list[Job]:
+        """The selected finished clips that are on disk (what Compare shows)."""
+        return [
+            j
+            for j in self.selected_jobs()
+            if j.state is JobState.COMPLETED and j.file_path and Path(j.file_path).is_file()
+        ]
+
+    def compare_selected(self) -> None:
+        jobs = self.comparable_jobs()
+        if not 2 <= len(jobs) <= COMPARE_MAX:
+            self.statusBar().showMessage(f"Select two to {COMPARE_MAX} finished clips to compare them.", 6000)
+            return
+        self.open_compare(jobs)
+
+    def open_compare(self, jobs: list[Job]) -> None:
+        """The clips side by side in a window of their own, playing in sync; stars there are the library's."""
+        from pixdesk.ui.compare import CompareDialog, compare_items  # Qt Multimedia comes with it
+
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()
+        dialog = CompareDialog(compare_items(jobs), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.grid.favourite_toggled.connect(lambda job_id, on: spawn(self._set_favourite(job_id, on)))
+        dialog.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
+        self.compare_dialog = dialog
+        dialog.show()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.queue.indexAt(pos)
@@ -796,12 +1001,8 @@ class MainWindow(QMainWindow):
         usable = [p for p in paths if p]
         if not usable:
             return
-        self.inputs.drop.load_path(usable[0])
-        if len(usable) > 1:
-            self.statusBar().showMessage(
-                f"Opened {Path(usable[0]).name}; PixDesk takes one image at a time ({len(usable) - 1} more ignored)",
-                8000,
-            )
+        self._images_given = True  # the form's saved images do not replace these
+        self.inputs.set_images(usable)
 
     def bring_to_front(self) -> None:
         """Show the window above the others (a second launch handed its work to this one)."""
@@ -909,7 +1110,12 @@ class MainWindow(QMainWindow):
         spawn(self._shutdown())
 
     async def _shutdown(self) -> None:
+        from pixdesk.ui.form_memory import save_form_state
+
+        form = self.inputs.form_state()
         try:
+            with contextlib.suppress(OSError):
+                await off_ui_thread(save_form_state, form)
             if self._engine is not None:
                 await self._engine.close()
             with contextlib.suppress(OSError):

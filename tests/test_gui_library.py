@@ -1,0 +1,272 @@
+"""Iterating in volume, in the real window against the real simulator: variations and batches make groups, the
+queue pauses and resumes, a group is cancelled, favourites persist and filter, two clips are compared, the library
+is searched, and the form (with its recent prompts) comes back after a restart."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shiboken6
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
+
+from pixdesk.jobs.models import Job, JobState
+from pixdesk.simulator import Simulator
+from pixdesk.ui.main_window import MainWindow
+from pixdesk.ui.queue_model import JobDelegate
+from tests.conftest import SAMPLES, TEST_KEY, ScriptedPrompter
+from tests.gui_helpers import drop_mime, find
+from tests.test_gui_actions import IMAGE, click_generate, fill_form, job_menu, stored
+
+WindowMaker = Callable[[], MainWindow]
+
+
+@pytest.fixture
+def windows(qtbot: Any, qloop: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[WindowMaker]:
+    """Open windows one after the other on the same data folder (a restart is closing one and opening the next);
+    each closes the way a person quits."""
+    from pixdesk.config import load_settings
+    from pixdesk.runtime import Runtime
+    from tests.helpers import FAST_POLL, FAST_RETRY
+
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    sim.queue_seconds, sim.generate_seconds = 0, 0
+    made: list[tuple[MainWindow, Runtime]] = []
+
+    def make() -> MainWindow:
+        runtime = Runtime(load_settings())
+        win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
+        win.controller.prompter = ScriptedPrompter()  # type: ignore[assignment]
+        win.show()
+        qtbot.waitUntil(win.is_ready)
+        made.append((win, runtime))
+        return win
+
+    yield make
+    for win, runtime in made:
+        close(qtbot, win)
+        runtime.close()
+
+
+def close(qtbot: Any, win: MainWindow) -> None:
+    """Quit the way a person does (once: a window closed by the test is not closed again)."""
+    if not shiboken6.isValid(win) or win.is_closed():
+        return
+    prompter = win.controller.prompter
+    assert isinstance(prompter, ScriptedPrompter)
+    prompter.fail_on_unexpected, prompter.default = False, True
+    if not win.is_closed():
+        win.close()
+    qtbot.waitUntil(win.is_closed, timeout=15000)
+    win.deleteLater()
+
+
+def widget(win: MainWindow, name: str, kind: type[QWidget]) -> Any:
+    found = find(win, name)
+    assert isinstance(found, kind)
+    return found
+
+
+def set_variations(win: MainWindow, n: int) -> None:
+    spin = widget(win, "variationsSpin", QSpinBox)
+    spin.setValue(n)
+
+
+def jobs_of(win: MainWindow) -> list[Job]:
+    return win.model.jobs()
+
+
+def wait_all(qtbot: Any, win: MainWindow, count: int, state: JobState, timeout: int = 30000) -> list[Job]:
+    qtbot.waitUntil(lambda: sum(1 for j in jobs_of(win) if j.state is state) == count, timeout=timeout)
+    return [j for j in jobs_of(win) if j.state is state]
+
+
+def shown_rows(win: MainWindow) -> int:
+    return win.queue.model().rowCount()
+
+
+def click_row(qtbot: Any, win: MainWindow, job_id: str, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier):  # type: ignore[no-untyped-def]
+    index = win.library.index_of(job_id)
+    assert index.isValid()
+    win.queue.scrollTo(index)
+    qtbot.mouseClick(win.queue.viewport(), Qt.MouseButton.LeftButton, modifier, win.queue.visualRect(index).center())
+
+
+def test_variations_make_n_jobs_with_consecutive_seeds_as_one_group(qtbot: Any, windows: WindowMaker, sim: Simulator):
+    win = windows()
+    fill_form(qtbot, win, IMAGE, "A lighthouse at dawn")
+    widget(win, "seedEdit", QLineEdit).setText("100")
+    set_variations(win, 3)
+    assert widget(win, "generateButton", QPushButton).text() == "Generate 3"
+    click_generate(qtbot, win)
+    done = wait_all(qtbot, win, 3, JobState.COMPLETED)
+    assert sorted(j.request.seed for j in done) == [100, 101, 102]  # type: ignore[type-var]
+    assert len({j.group_id for j in done}) == 1 and done[0].group_id is not None
+    assert sim.create_requests == 3
+    assert shown_rows(win) == 1  # one group row in the list
+    summary = win.library.group_at(0)
+    assert summary is not None and summary.summary_text().startswith("Group of 3 · 3 of 3 done")
+
+
+def test_a_batch_drop_of_three_images_makes_three_jobs(
+    qtbot: Any, windows: WindowMaker, sim: Simulator, tmp_path: Path
+):
+    win = windows()
+    images = []
+    for name in ("portrait.png", "sunset-mountains.jpg", "robot-transparent.png"):
+        images.append(tmp_path / name)
+        shutil.copy(SAMPLES / name, images[-1])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in images])
+    assert drop_mime(find(win, "imageDrop"), mime)
+    qtbot.waitUntil(lambda: win.inputs.set_size() == 3, timeout=10000)
+    qtbot.keyClicks(find(win, "promptEdit"), "Same settings, three pictures")
+    qtbot.waitUntil(lambda: widget(win, "generateButton", QPushButton).isEnabled(), timeout=10000)
+    click_generate(qtbot, win)
+    done = wait_all(qtbot, win, 3, JobState.COMPLETED)
+    assert sorted(Path(j.request.image).name for j in done) == sorted(p.name for p in images)
+    assert len({j.group_id for j in done}) == 1
+    assert sim.create_requests == 3
+
+
+def test_pause_holds_new_jobs_resume_sends_them_and_a_restart_stays_paused(
+    qtbot: Any, windows: WindowMaker, sim: Simulator
+):
+    win = windows()
+    pause = widget(win, "pauseQueueButton", QPushButton)
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    assert pause.text() == "Resume queue" and "queue paused" in widget(win, "runningLabel", QLabel).text()
+    fill_form(qtbot, win, IMAGE, "Held while paused")
+    click_generate(qtbot, win)
+    qtbot.waitUntil(lambda: any(j.detail == "Queue paused" for j in jobs_of(win)), timeout=10000)
+    assert sim.create_requests == 0 and jobs_of(win)[0].state is JobState.WAITING
+
+    close(qtbot, win)  # paused when closed ...
+    win = windows()
+    assert widget(win, "pauseQueueButton", QPushButton).isChecked()  # ... still paused after the restart
+    assert sim.create_requests == 0
+    qtbot.mouseClick(widget(win, "pauseQueueButton", QPushButton), Qt.MouseButton.LeftButton)
+    wait_all(qtbot, win, 1, JobState.COMPLETED)
+    assert sim.create_requests == 1
+
+
+def test_cancel_the_whole_group_from_its_row(qtbot: Any, windows: WindowMaker, sim: Simulator):
+    win = windows()
+    sim.queue_seconds = 120  # they stay at the server
+    fill_form(qtbot, win, IMAGE, "Four at once")
+    set_variations(win, 4)
+    click_generate(qtbot, win)
+    qtbot.waitUntil(lambda: sum(1 for j in jobs_of(win) if j.server_id) == 4, timeout=20000)
+    win.queue.setCurrentIndex(win.library.index(0, 0))
+    assert win.selected_group() is not None and win.cancel_group_action.isEnabled()
+    prompter = win.controller.prompter
+    assert isinstance(prompter, ScriptedPrompter)
+    prompter.answers.append(True)
+    win.cancel_group_action.trigger()
+    assert "Cancel the whole group?" in prompter.asked[-1][0]
+    wait_all(qtbot, win, 4, JobState.CANCELLED)
+
+
+def test_a_star_persists_across_a_restart_and_filters_the_library(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    for prompt in ("A red kite", "A blue whale"):
+        fill_form(qtbot, win, IMAGE, prompt)
+        click_generate(qtbot, win)
+        qtbot.waitUntil(lambda p=prompt: any(j.request.prompt == p for j in jobs_of(win)), timeout=10000)
+    done = wait_all(qtbot, win, 2, JobState.COMPLETED)
+    kite = next(j for j in done if j.request.prompt == "A red kite")
+    index = win.library.index_of(kite.id)
+    star = JobDelegate.star_rect(win.queue.visualRect(index)).center()
+    qtbot.mouseClick(win.queue.viewport(), Qt.MouseButton.LeftButton, pos=star)
+    qtbot.waitUntil(lambda: bool((j := win.model.job(kite.id)) and j.favourite), timeout=10000)
+    assert (saved := stored(kite.id)) is not None and saved.favourite
+
+    close(qtbot, win)
+    win = windows()
+    assert (job := win.model.job(kite.id)) is not None and job.favourite
+    widget(win, "libraryFavouritesOnly", QWidget).click()
+    qtbot.waitUntil(lambda: shown_rows(win) == 1)
+    assert win.library.job_at(0) is not None and win.library.job_at(0).id == kite.id  # type: ignore[union-attr]
+    assert widget(win, "libraryCount", QLabel).text() == "1 of 2"
+
+
+def test_ctrl_d_stars_the_selected_clip_and_unstars_it(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    fill_form(qtbot, win, IMAGE, "Keyboard star")
+    click_generate(qtbot, win)
+    (job,) = wait_all(qtbot, win, 1, JobState.COMPLETED)
+    click_row(qtbot, win, job.id)
+    qtbot.keyClick(win.queue, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool((j := win.model.job(job.id)) and j.favourite), timeout=10000)
+    job_menu(win).aboutToShow.emit()  # the Job menu as it opens
+    assert win.favourite_action.text() == "Remove from favourites"
+    qtbot.keyClick(win.queue, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool((j := win.model.job(job.id)) and not j.favourite), timeout=10000)
+
+
+def test_the_search_box_filters_the_library(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    for prompt in ("Sunset over the sea", "A cat on a roof", "Sunset in the desert"):
+        fill_form(qtbot, win, IMAGE, prompt)
+        click_generate(qtbot, win)
+        qtbot.waitUntil(lambda p=prompt: any(j.request.prompt == p for j in jobs_of(win)), timeout=10000)
+    wait_all(qtbot, win, 3, JobState.COMPLETED)
+    qtbot.keyClick(win, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # Find: focus to the search box
+    search = widget(win, "librarySearch", QLineEdit)
+    assert search.hasFocus()
+    qtbot.keyClicks(search, "sunset")
+    qtbot.waitUntil(lambda: shown_rows(win) == 2)
+    assert widget(win, "libraryCount", QLabel).text() == "2 of 3"
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: shown_rows(win) == 3)
+
+
+def test_two_finished_clips_open_side_by_side_with_what_differs(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    fill_form(qtbot, win, IMAGE, "Compare me")
+    widget(win, "seedEdit", QLineEdit).setText("7")
+    set_variations(win, 2)
+    click_generate(qtbot, win)
+    done = wait_all(qtbot, win, 2, JobState.COMPLETED)
+    win.queue.setCurrentIndex(win.library.index(0, 0))  # the group row: its two clips
+    job_menu(win).aboutToShow.emit()
+    assert win.compare_action.isEnabled()
+    win.compare_action.trigger()
+    dialog = win.compare_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.grid.is_loaded, timeout=15000)
+    assert sorted(dialog.grid.labels()) == ["seed 7", "seed 8"]
+    assert {j.id for j in done} == {c.item.job_id for c in dialog.grid.cells()}
+    dialog.close()
+    qtbot.waitUntil(lambda: win.compare_dialog is None)
+
+
+def test_the_form_and_recent_prompts_come_back_after_a_restart(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    fill_form(qtbot, win, IMAGE, "A lighthouse at dawn")
+    set_variations(win, 2)
+    click_generate(qtbot, win)
+    wait_all(qtbot, win, 2, JobState.COMPLETED)
+    win.inputs.prompt.set_text("Half-typed idea")
+    close(qtbot, win)
+
+    win = windows()
+    qtbot.waitUntil(lambda: win.inputs.prompt.text() == "Half-typed idea", timeout=10000)
+    assert win.inputs.variations() == 2
+    qtbot.waitUntil(lambda: win.inputs.images() == [str(IMAGE)], timeout=10000)
+    assert "A lighthouse at dawn" in win.inputs.recent_prompts()
+    edit = find(win, "promptEdit")
+    win.inputs.prompt.set_text("")
+    edit.setFocus()
+    qtbot.keyClicks(edit, "A ligh")
+    popup = win.inputs.recent.popup
+    qtbot.waitUntil(popup.isVisible, timeout=5000)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.inputs.prompt.text() == "A lighthouse at dawn")
