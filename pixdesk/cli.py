@@ -29,7 +29,7 @@ from pixdesk.config import load_settings
 from pixdesk.launch import COMMANDS, open_window, split_gui_arguments
 
 if TYPE_CHECKING:
-    from pixdesk.jobs.cli_progress import JobLines
+    from pixdesk.cli_progress import JobLines
     from pixdesk.jobs.models import Job
 
 # A CLI run looks for a lost create in the usage logs at most this long; `resume` (or the window) goes on.
@@ -444,8 +444,7 @@ def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int
     """Several jobs (images × variations) as one group, from checking every input to the clips in the --out
     folder. Exit code: `cli_progress.set_exit_code` (0 only when every clip was written; else 4 > 3 > 2)."""
     from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
-    from pixdesk.jobs.batch import new_group_id
-    from pixdesk.jobs.cli_progress import (
+    from pixdesk.cli_progress import (
         JobLines,
         Outcome,
         clip_names,
@@ -454,6 +453,7 @@ def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int
         set_exit_code,
         summary,
     )
+    from pixdesk.jobs.batch import new_group_id
     from pixdesk.jobs.models import Job, JobState
 
     for image in dict.fromkeys(r.image for r in requests):  # every picture, before anything is sent
@@ -542,7 +542,7 @@ async def _generate_set(
     gets its answer, so its id is saved), and the jobs the server has are watched to their end (refused too, they
     stall at once, resumable). Ctrl+C sends nothing more either; the jobs the server has stay saved (`pixdesk
     resume` finishes them) and are never sent again."""
-    from pixdesk.jobs.cli_progress import is_refusal
+    from pixdesk.cli_progress import is_refusal
     from pixdesk.jobs.models import NEVER_SENT, JobState
     from pixdesk.jobs.services import OnRefused
 
@@ -584,10 +584,15 @@ async def _generate_set(
         if not stopping and job.is_final and is_refusal(job):
             stop_sending("Not sent: the API refused the key or the credits (see the failed job); nothing was charged.")
 
+    def ours() -> list[str]:
+        """This set's jobs the engine knows, found by their request: also one whose `submit` was interrupted
+        (Ctrl+C) after it was saved but before it returned its id, which must not be left for a later run to send."""
+        return [job_id for job_id, job in list(engine.jobs.items()) if id(job.request) in index]
+
     def unsettled() -> list[str]:
         """Our jobs still on their way: not sent yet (being cancelled), or a create waiting for its answer."""
         on_the_way = (*NEVER_SENT, JobState.SUBMITTING)
-        return [i for i in ids if i in engine.jobs and engine.jobs[i].state in on_the_way and engine.is_running(i)]
+        return [i for i in ours() if engine.jobs[i].state in on_the_way and engine.is_running(i)]
 
     engine.job_listeners.append(on_job)
     try:
@@ -618,7 +623,7 @@ async def _generate_set(
                 changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), 0.2)
-            for job_id in ids:
+            for job_id in ours():
                 live = engine.jobs.get(job_id)
                 if live is not None and live.state in NEVER_SENT and not engine.is_running(job_id):
                     await engine.remove(job_id)  # cancelled before its task first ran: never sent, never kept

@@ -68,7 +68,8 @@ def _url2pathname(path: str) -> str:
 
 
 def gui_images(args: Sequence[str]) -> list[str]:
-    """The images to open, as absolute paths; what cannot be opened gets one line on stderr and is skipped."""
+    """The images (or folders of images) to open, as absolute paths; what cannot be opened gets one line on
+    stderr and is skipped."""
     paths: list[str] = []
     for arg in args:
         try:
@@ -76,7 +77,7 @@ def gui_images(args: Sequence[str]) -> list[str]:
         except ValueError as exc:
             print(f"pixdesk: skipped: {exc}", file=sys.stderr)
             continue
-        if not os.path.isfile(path):
+        if not os.path.isfile(path) and not os.path.isdir(path):  # a folder: its images, as when dropped
             why = "not a file" if os.path.exists(path) else "no such file"
             print(f"pixdesk: skipped: {why}: {path}", file=sys.stderr)
             continue
@@ -111,7 +112,8 @@ def import_before_qt() -> None:
     import pixdesk.jobs.library
     import pixdesk.jobs.spend
     import pixdesk.jobs.states
-    import pixdesk.runtime  # noqa: F401
+    import pixdesk.runtime
+    import pixdesk.ui.form_memory  # noqa: F401  (Qt-free, though under pixdesk.ui)
     from pixdesk.resources_path import resources_dir
 
     resources_dir()  # imports pixdesk.resources (where the window's icon is)

@@ -14,7 +14,7 @@ import contextlib
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pixdesk.api.catalogue import DEFAULT_MODEL
@@ -53,8 +53,8 @@ STOP_WAKE_INTERVAL = 0.005  # s between the connections that wake a stopping sim
 @dataclass
 class Connection:
     base_url: str
-    api_key: str
-    demo: bool
+    api_key: str = field(repr=False)  # a secret: never in a repr, a log line or a traceback's locals
+    demo: bool = False
 
 
 def _free_port() -> int:
@@ -109,6 +109,7 @@ class Runtime:
         self._closed = False  # after `close()`, `connect()` starts nothing
         self._key_lock = threading.Lock()
         self._key_pending = False
+        self._found_key = False
         key: str | None = None
         if bool(demo) or settings.demo_mode:
             self.demo = True
@@ -119,6 +120,7 @@ class Runtime:
             key = self.keystore.get()
             self.demo = not key
             self._remember(key)
+            self.remember_key_hint()
         self.store = JobStore(database_path())
         self.library = Library(settings.library)
         self.connection = self._connect(key, start=start_simulator)
@@ -155,8 +157,13 @@ class Runtime:
             return changed
 
     def _remember(self, key: str | None) -> None:
-        if not KeyStore.environment_key():
-            self.settings.ui[KEY_HINT] = bool(key)
+        self._found_key = bool(key)
+
+    def remember_key_hint(self) -> None:
+        """Note in the settings (saved with them) whether a saved key was found, for the next start's first frame.
+        On the thread that owns the settings (the UI's): `read_key` runs on a worker, so it only keeps the answer."""
+        if self.key_known() and not KeyStore.environment_key():
+            self.settings.ui[KEY_HINT] = self._found_key
 
     def _new_client(self) -> ApiClient:
         from pixdesk.api.client import ApiClient
@@ -243,6 +250,7 @@ class Runtime:
         return DEMO_BACKEND if self.demo else self.connection.base_url
 
     def make_engine(self, **kwargs: Any) -> JobEngine:
+        self.read_key()  # the engine is made for one mode: its backend, prices, polls and client agree
         kwargs.setdefault("max_in_flight", self.settings.max_in_flight)
         kwargs.setdefault("backend", self.backend)
         kwargs.setdefault("prices", self.prices)

@@ -271,12 +271,19 @@ def test_labels_come_from_the_jobs_differences(qtbot, grid, clips) -> None:
     assert titles == ["1  seed 7 · no style", "2  seed 8 · Clay"]
 
 
-def test_only_one_clip_is_heard(qtbot, grid, clips) -> None:
-    load(qtbot, grid, item("quiet", clips["other"]), item("voice", clips["five"]))
-    assert grid.audible() == 1  # the first clip with a sound track; the silent one cannot be chosen
-    assert not grid.cells()[0].sound.isEnabled()
-    grid.set_audible(None)
-    assert grid.audible() is None and all(cell.audio.isMuted() for cell in grid.cells())
+def test_all_start_muted_and_one_clip_at_a_time_is_heard(qtbot, grid, clips) -> None:
+    load(qtbot, grid, item("quiet", clips["other"]), item("voice", clips["five"]), item("voice2", clips["five"]))
+    assert grid.audible() is None  # nobody asked for sound yet
+    quiet, voice, voice2 = (cell.sound for cell in grid.cells())
+    assert not quiet.isEnabled() and quiet.toolTip() == "This clip has no sound"
+    qtbot.mouseClick(voice, Qt.MouseButton.LeftButton)
+    assert grid.audible() == 1 and voice.isChecked()
+    qtbot.mouseClick(voice2, Qt.MouseButton.LeftButton)  # the sound moves; the other clip goes quiet
+    assert grid.audible() == 2 and not voice.isChecked()
+    grid.play()
+    qtbot.waitUntil(lambda: min(grid.positions()[1:]) > 500, timeout=LOAD)
+    qtbot.mouseClick(voice2, Qt.MouseButton.LeftButton)
+    assert grid.audible() is None
 
 
 def test_four_clips_in_a_square_and_three_tall_ones_in_a_row(qtbot, grid, clips) -> None:

@@ -152,3 +152,33 @@ def test_the_environment_key_or_demo_mode_never_wait_for_the_keychain(monkeypatc
         assert runtime.key_known() and runtime.demo and backend.reads == 0
     finally:
         runtime.close()
+
+
+def test_pausing_before_the_key_is_read_gives_an_engine_of_the_right_mode_that_starts_paused(
+    qtbot, qloop, sim: Simulator
+):
+    """Found in review: Pause queue in the first instant made the engine before the saved key was read, with the
+    demo guess's backend and prices but the live key: paid jobs would have been kept as demo ones."""
+    runtime, win, _ = open_deferred(qtbot, sim, TEST_KEY, hint=None)  # guess demo; the keychain says live
+    win.set_queue_paused(True)
+    win.show()
+    try:
+        qtbot.waitUntil(win.is_ready, timeout=20000)
+        assert not runtime.demo
+        assert win.engine.backend == runtime.backend == sim.url and win.engine.prices is runtime.prices
+        assert win.engine.queue_paused
+    finally:
+        close_deferred(qtbot, runtime, win)
+
+
+def test_images_handed_over_before_the_loop_is_attached_are_opened_once_it_is(qtbot, qloop, png):  # type: ignore[no-untyped-def]
+    runtime = Runtime(load_settings(), demo=True, start_simulator=False)
+    win = MainWindow(runtime, attach_loop=False)
+    win.show()
+    try:
+        qtbot.waitUntil(win.is_usable)
+        win.open_images([str(png)])  # a second launch's images, in the first instant
+        win.attach_loop()
+        qtbot.waitUntil(lambda: win.inputs.images() == [str(png)], timeout=10000)
+    finally:
+        close_deferred(qtbot, runtime, win)

@@ -68,7 +68,7 @@ def test_image_arguments_open_the_window_with_them_as_absolute_paths(
     ]
 
 
-def test_file_uris_become_paths_and_other_uris_or_missing_files_are_skipped_with_one_line(
+def test_file_uris_become_paths_folders_are_kept_and_other_uris_or_missing_files_are_skipped_with_one_line(
     gui_calls: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     spaced = make_image(tmp_path / "my picture.png")
@@ -76,12 +76,12 @@ def test_file_uris_become_paths_and_other_uris_or_missing_files_are_skipped_with
     missing = tmp_path / "gone.png"
     argv = [uri, "file://localhost" + str(spaced), str(missing), "https://example.com/x.png", str(tmp_path)]
     assert main(argv) == 0
-    assert gui_calls == [{"demo": False, "images": [str(spaced), str(spaced)]}]  # the window still opens
+    # The window still opens; a folder goes to it too (its images become a batch, as when a folder is dropped).
+    assert gui_calls == [{"demo": False, "images": [str(spaced), str(spaced), str(tmp_path)]}]
     err = capsys.readouterr().err.splitlines()
     assert err == [
         f"pixdesk: skipped: no such file: {missing}",
         "pixdesk: skipped: only local files can be opened this way: https://example.com/x.png",
-        f"pixdesk: skipped: not a file: {tmp_path}",
     ]
     assert image_path("file:///tmp/x.png") == "/tmp/x.png"
     assert image_path("x.png", cwd="/somewhere/else") == "/somewhere/else/x.png"

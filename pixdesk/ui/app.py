@@ -166,6 +166,9 @@ def _report(event: str, **fields: object) -> None:
             fh.write(json.dumps({"event": event, "monotonic": time.monotonic(), **fields}) + "\n")
 
 
+QT_FREE_UI_MODULES = frozenset({"pixdesk.ui.form_memory"})  # under pixdesk.ui, but without Qt
+
+
 def _imported_after_qt() -> list[str]:
     """The Qt-free PixDesk modules imported after PySide6.QtCore (sys.modules keeps the import order): each
     costs more there (`pixdesk.launch.import_before_qt`)."""
@@ -177,7 +180,9 @@ def _imported_after_qt() -> list[str]:
     return [
         n
         for n in later
-        if n.startswith("pixdesk.") and not n.startswith("pixdesk.ui") and getattr(sys.modules[n], "__file__", None)
+        if n.startswith("pixdesk.")
+        and (not n.startswith("pixdesk.ui") or n in QT_FREE_UI_MODULES)
+        and getattr(sys.modules[n], "__file__", None)
     ]
 
 

@@ -15,13 +15,14 @@ with the window (for `CompareItem`) without loading the media stack or starting 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from pixdesk.jobs.differences import differences
 from pixdesk.ui import theme
+from pixdesk.ui.player import jump_to_click
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
@@ -48,10 +50,12 @@ if TYPE_CHECKING:
 
     from pixdesk.jobs.models import Job
 
+log = logging.getLogger(__name__)
 MAX_CLIPS = 4
-SYNC_INTERVAL_MS = 100  # how often the players are checked against the reference
+SYNC_INTERVAL_MS = 50  # how often the players are checked against the reference
 DRIFT_MS = 60  # a player further than this from the reference is put back in step
-SETTLE_MS = 300  # after a seek a player is left alone this long: it is still decoding its way to the target
+SETTLE_MS = 200  # after a seek a player is left alone this long: it is still decoding its way to the target
+MAX_LEAD_MS = 250  # at most this far ahead of the reference a lagging player is sent (its seek takes time)
 END_GUARD_MS = 150  # a shorter clip is paused this close to its end (a tick later it would have run out)
 HOLD_BEFORE_END_MS = 20  # where a finished clip waits: on its last frame (at its very end the frame is gone)
 STAR_COLORS = ("#b8860b", "#ffd54f")  # (light theme, dark theme): a gold that reads on both
@@ -92,6 +96,41 @@ def grid_shape(count: int, aspect: float, width: int, height: int, header: int =
         return w * (w / aspect)
 
     return max(candidates, key=video_area)
+
+
+_qml_engine: QObject | None = None
+
+
+def native_audio_output(parent: QObject) -> QAudioOutput:
+    """A QAudioOutput made by Qt itself (through QML), not by Python.
+
+    A QAudioOutput made from Python is a PySide subclass whose virtual functions ask Python first, under the
+    interpreter lock. Qt's audio renderer thread calls one of them while it tears down (a seek, a pause, the end),
+    and the UI thread can at that moment be waiting for that thread inside a Qt call made from Python, holding the
+    lock: both wait for ever. Seen here: opening, playing and closing grids with sound hangs within a few hundred
+    rounds with a Python-made output and never with this one. Falls back to a Python-made output (the hazard,
+    not silence) when QML's multimedia module is missing.
+    """
+    global _qml_engine
+    from PySide6.QtMultimedia import QAudioOutput
+
+    try:
+        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtQml import QQmlComponent, QQmlEngine
+
+        if _qml_engine is None:
+            _qml_engine = QQmlEngine(QCoreApplication.instance())
+        component = QQmlComponent(_qml_engine)
+        component.setData(b"import QtMultimedia\nAudioOutput {}", QUrl())
+        made = component.create()
+        component.deleteLater()
+    except ImportError:
+        made = None
+    if isinstance(made, QAudioOutput):
+        made.setParent(parent)
+        return made
+    log.info("QML's AudioOutput is not available; using one made from Python")
+    return QAudioOutput(parent)
 
 
 def _clock(ms: int) -> str:
@@ -149,6 +188,10 @@ class CompareCell(QWidget):
         self.loaded = False  # the player has the clip open (its duration is known)
         self.held = False  # paused on its last frame, waiting for the reference to end
         self.settle_until = 0.0  # monotonic time until which the sync leaves this player alone (after a seek)
+        # How far ahead of the reference a realigning seek aims: what this player's seeks fell short by, learnt
+        # from the last realignment (a busy machine takes a while to decode up to the target).
+        self.lead_ms = 0
+        self.realigned = False  # the last seek was a realignment, not yet measured
         self.aspect = 16 / 9  # width / height; the clip's own once it has loaded
 
         self.box = QFrame(self)
@@ -249,9 +292,7 @@ class CompareCell(QWidget):
 
     def set_audible(self, on: bool) -> None:
         if on and self.audio is None:
-            from PySide6.QtMultimedia import QAudioOutput
-
-            self.audio = QAudioOutput(self._grid)
+            self.audio = native_audio_output(self._grid)
             self.player.setAudioOutput(self.audio)
         if self.audio is not None:
             self.audio.setMuted(not on)  # muted, not detached: detaching waits on the renderer (see `release`)
@@ -361,6 +402,7 @@ class CompareGrid(QWidget):
         self.slider.sliderPressed.connect(lambda: self.seek(self.slider.value()))
         self.slider.sliderMoved.connect(self.seek)
         self.slider.actionTriggered.connect(self._slider_action)
+        jump_to_click(self.slider)
         self.time = QLabel("0:00.0 / 0:00.0")
         self.time.setObjectName("compareTimeLabel")
         self.time.setAccessibleName("Time")
@@ -539,6 +581,7 @@ class CompareGrid(QWidget):
                 self._hold(cell)
                 continue
             cell.held = False
+            cell.realigned = False
             cell.player.setPosition(min(ms, cell.hold_ms))
             cell.settle_until = settle
             if self._playing:
@@ -581,9 +624,15 @@ class CompareGrid(QWidget):
                 cell.player.setPosition(ref_ms)
                 cell.player.play()
                 cell.settle_until = now + SETTLE_MS / 1000
-            elif now >= cell.settle_until and abs(cell.position() - ref_ms) > DRIFT_MS:
-                cell.player.setPosition(ref_ms)
-                cell.settle_until = now + SETTLE_MS / 1000
+            elif now >= cell.settle_until:
+                behind = ref_ms - cell.position()
+                if cell.realigned:
+                    cell.lead_ms = min(MAX_LEAD_MS, max(0, cell.lead_ms + behind))
+                    cell.realigned = False
+                if abs(behind) > DRIFT_MS:
+                    cell.player.setPosition(min(ref_ms + cell.lead_ms, cell.hold_ms))
+                    cell.realigned = True
+                    cell.settle_until = now + SETTLE_MS / 1000
 
     # -- what the players say -------------------------------------------------------------------------
     def _status_changed(self, cell: CompareCell, status: QMediaPlayer.MediaStatus) -> None:

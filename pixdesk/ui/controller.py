@@ -123,18 +123,19 @@ def spending_verdict(
         return Verdict(
             "ask",
             f"Send {jobs} for ≈ ${quote.usd:,.2f}?",
-            f"{jobs.capitalize()} is estimated at ${quote.usd:,.2f}, over the ${settings.confirm_over_usd:,.2f} you "
-            "asked to confirm (Settings → Spending guard).\n\nSend it?",
+            f"{jobs.capitalize()} {'are' if count != 1 else 'is'} estimated at ${quote.usd:,.2f}, over the "
+            f"${settings.confirm_over_usd:,.2f} you asked to confirm (Settings → Spending guard).\n\n"
+            f"Send {'them' if count != 1 else 'it'}?",
         )
     return SEND
 
 
 @dataclass
 class Removal:
-    """One removal that Undo can take back while the window is open (the engine keeps the job, and its files in
-    the trash when they were deleted too)."""
+    """One removal (of one job or several at once) that Undo takes back while the window is open (the engine
+    keeps the jobs, and their files in the trash when they were deleted too)."""
 
-    job_id: str
+    job_ids: list[str]
     prompt: str
 
 
@@ -153,7 +154,7 @@ class JobController(QObject):
         for action, label in ACTION_LABELS.items():
             qaction = QAction(label, window)
             qaction.setObjectName(f"jobAction_{action.value}")
-            qaction.triggered.connect(lambda _=False, a=action: self.trigger(a, self.window.selected_job()))
+            qaction.triggered.connect(lambda _=False, a=action: self.trigger_selected(a))
             self.actions[action] = qaction
         self.undo_action = QAction("Undo remove", window)
         self.undo_action.setObjectName("undoRemoveAction")
@@ -166,6 +167,18 @@ class JobController(QObject):
         allowed = allowed_actions(job) if job is not None else frozenset()
         for action, qaction in self.actions.items():
             qaction.setEnabled(action in allowed)
+
+    def trigger_selected(self, action: Action) -> None:
+        """An action on the selection: Remove takes every selected job (a group's row stands for its jobs);
+        the others act on the current job."""
+        if action is Action.REMOVE:
+            jobs = self.window.selected_jobs()
+            if len(jobs) > 1:
+                self.remove_many(jobs)
+                return
+            self.trigger(action, jobs[0] if jobs else None)
+            return
+        self.trigger(action, self.window.selected_job())
 
     def trigger(self, action: Action, job: Job | None) -> None:
         if job is None or action not in allowed_actions(job):
@@ -238,17 +251,21 @@ class JobController(QObject):
     async def _submit_set(self, requests: list[GenerationRequest], group_id: str | None = None) -> None:
         """Queue `requests`: several become one new group; one joins `group_id` (a retry stays in its set)."""
         group_id = new_group_id() if len(requests) > 1 else group_id
-        queued = 0
+        queued: list[Job] = []
         for request in requests:
             try:
-                await self.window.engine.submit(request, group_id=group_id)
+                queued.append(await self.window.engine.submit(request, group_id=group_id))
             except ValidationError as exc:  # checked by the form already: the first one says why, none is sent
                 self.window.inputs.show_errors(exc.errors)
                 break
-            queued += 1
         if queued:
             prompt = requests[0].prompt[:40]
-            self.status.emit(f"Queued “{prompt}”" if queued == 1 else f"Queued {queued} jobs of “{prompt}”", 4000)
+            said = f"Queued “{prompt}”" if len(queued) == 1 else f"Queued {len(queued)} jobs of “{prompt}”"
+            library = self.window.library
+            if library.is_active() and not any(library.matches(job) for job in queued):
+                self.status.emit(f"{said} — hidden by the library's search or filters", 10000)
+            else:
+                self.status.emit(said, 4000)
 
     # -- job actions ---------------------------------------------------------------------------------------
     def play(self, job: Job) -> None:
@@ -295,6 +312,26 @@ class JobController(QObject):
             return
         self.window.engine.cancel(job.id)
 
+    def cancel_group(self, group_id: str, jobs: list[Job]) -> None:
+        """Stop every unfinished job of a group, asking first (as Cancel does for one job) when the server has
+        any of them or a create is on its way: those may still be finished and charged."""
+        unfinished = [j for j in jobs if not j.is_final]
+        if not unfinished:
+            return
+        at_server = sum(1 for j in unfinished if needs_confirmation(Action.CANCEL, j))
+        n = len(unfinished)
+        if at_server and not self.prompter.confirm(
+            "Stop the whole group?",
+            f"The server already has {at_server} of this group's {n} unfinished job{'s' if n != 1 else ''} (or is "
+            f"being sent {'them' if at_server != 1 else 'it'}): PixDesk stops watching, but the server may still "
+            f"finish {'them' if at_server != 1 else 'it'} and charge for {'them' if at_server != 1 else 'it'}. "
+            "Jobs not sent yet are never sent.",
+            yes="Stop the group",
+        ):
+            return
+        stopped = self.window.engine.cancel_group(group_id)
+        self.status.emit(f"Stopped {stopped} job{'s' if stopped != 1 else ''} of the group", 6000)
+
     def remove(self, job: Job) -> None:
         delete_files = False
         if needs_confirmation(Action.REMOVE, job):
@@ -308,8 +345,8 @@ class JobController(QObject):
         elif offers_file_deletion(job):
             ok, delete_files = self.prompter.confirm_remove_finished(
                 "Remove this job?",
-                f"Remove “{job.request.prompt[:60]}” from the list? You can undo this (Ctrl+Z) until you close "
-                "the window.",
+                f"Remove “{job.request.prompt[:60]}”{_which(job)} from the list? You can undo this (Ctrl+Z) until "
+                "you close the window.",
                 "Also delete the video file and its details from disk",
             )
             if not ok:
@@ -323,10 +360,52 @@ class JobController(QObject):
             self.window.model.upsert(job)
             self.status.emit("Another PixDesk process is working on this job right now; it was not removed.", 8000)
             return
-        self.removals.append(Removal(job.id, job.request.prompt))
+        self.removals.append(Removal([job.id], job.request.prompt))
         self.undo_action.setEnabled(True)
         self.window.refresh_counts()
         self.status.emit(f"Removed “{job.request.prompt[:40]}” — Ctrl+Z brings it back", 8000)
+
+    def remove_many(self, jobs: list[Job]) -> None:
+        """Remove several jobs at once (a multiple selection, a group's row): one question, one Undo."""
+        at_server = [j for j in jobs if needs_confirmation(Action.REMOVE, j)]
+        with_files = [j for j in jobs if offers_file_deletion(j)]
+        text = f"Remove these {len(jobs)} jobs from the list? You can undo this (Ctrl+Z) until you close the window."
+        if at_server:
+            n = len(at_server)
+            text += (
+                f"\n\nThe server has {n} of them already: removing {'them' if n != 1 else 'it'} stops PixDesk "
+                f"watching, but the server may still finish {'them' if n != 1 else 'it'} and charge for "
+                f"{'them' if n != 1 else 'it'}."
+            )
+        title = f"Remove {len(jobs)} jobs?"
+        delete_files = False
+        if with_files:
+            ok, delete_files = self.prompter.confirm_remove_finished(
+                title, text, f"Also delete the {len(with_files)} finished videos and their details from disk"
+            )
+        else:
+            ok = self.prompter.confirm(title, text, yes="Remove")
+        if not ok:
+            return
+        for job in jobs:
+            self.window.engine.mark_removing(job.id)
+            self.window.forget_job(job)
+        spawn(self._remove_many(jobs, delete_files))
+
+    async def _remove_many(self, jobs: list[Job], delete_files: bool) -> None:
+        removed: list[str] = []
+        for job in jobs:
+            if await self.window.engine.remove(job.id, delete_files=delete_files and offers_file_deletion(job)):
+                removed.append(job.id)
+            else:
+                self.window.model.upsert(job)
+        kept = len(jobs) - len(removed)
+        if removed:
+            self.removals.append(Removal(removed, jobs[0].request.prompt))
+            self.undo_action.setEnabled(True)
+        self.window.refresh_counts()
+        note = f"; {kept} another PixDesk process is working on stayed" if kept else ""
+        self.status.emit(f"Removed {len(removed)} jobs{note} — Ctrl+Z brings them back", 8000)
 
     def undo(self) -> None:
         if self.removals:
@@ -334,11 +413,16 @@ class JobController(QObject):
         self.undo_action.setEnabled(bool(self.removals))
 
     async def _undo(self, removal: Removal) -> None:
-        job = await self.window.engine.restore(removal.job_id)  # its files too, if they were deleted
-        if job is not None:
-            self.window.model.upsert(job)
+        restored = 0
+        for job_id in removal.job_ids:
+            job = await self.window.engine.restore(job_id)  # its files too, if they were deleted
+            if job is not None:
+                self.window.model.upsert(job)
+                restored += 1
+        if restored:
             self.window.refresh_counts()
-            self.status.emit(f"Restored “{removal.prompt[:40]}”", 5000)
+            what = f"“{removal.prompt[:40]}”" if restored == 1 else f"{restored} jobs of “{removal.prompt[:40]}”"
+            self.status.emit(f"Restored {what}", 5000)
 
     def open_folder(self, job: Job) -> None:
         """Show the clip's folder in the file manager; when that cannot be done, the status bar says why."""
@@ -396,3 +480,12 @@ class JobController(QObject):
     def finish(self) -> None:
         """The window is closing: removals can no longer be undone (the engine empties its trash as it closes)."""
         self.removals.clear()
+
+
+def _which(job: Job) -> str:
+    """Which of several jobs with one prompt (a set's jobs differ only in seed and picture)."""
+    if not job.group_id:
+        return ""
+    parts = [f"seed {job.request.seed}"] if job.request.seed is not None else []
+    parts.append(Path(job.request.image).name)
+    return f" ({', '.join(parts)})"

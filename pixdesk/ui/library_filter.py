@@ -372,6 +372,8 @@ class LibraryBar(QWidget):
         self.favourites_button.setCheckable(True)
         self.favourites_button.setToolTip("Show favourites only")
         self.favourites_button.setAccessibleName("Favourites only")
+        # On or off must show at a glance, in any theme: bold (and pressed) while only favourites show.
+        self.favourites_button.toggled.connect(self._show_favourites_state)
         self.count_label = QLabel()
         self.count_label.setObjectName("libraryCount")
         self.count_label.setAccessibleName("Jobs shown")
@@ -413,6 +415,12 @@ class LibraryBar(QWidget):
         library.counts_changed.connect(self._refresh.start)
         library.query_changed.connect(self._update_count)
         self.refresh()
+
+    def _show_favourites_state(self, on: bool) -> None:
+        font = self.favourites_button.font()
+        font.setBold(on)
+        self.favourites_button.setFont(font)
+        self.favourites_button.setText("★ Favourites only" if on else "★ Favourites")
 
     def focus_chain(self) -> list[QWidget]:
         """Its controls in Tab order (the window links them into its own)."""

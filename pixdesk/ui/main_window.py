@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
         self._connecting: asyncio.Task[None] | None = None
         self.jobs_running_at_close = 0  # how many jobs were still running when the person quit
         self._images_given = False  # images came from the command line or a second launch
+        self._pending_images: list[str] = []  # handed over before the loop was attached: opened once it is
+        # The queue's pause: the person's wish, kept across restarts and given to the engine when it is made.
+        self._queue_paused = bool(self.settings.ui.get("queue_paused", False))
         self.compare_dialog: CompareDialog | None = None  # the open compare window, if any
         self._ready = False
         self._shutting_down = False
@@ -196,6 +199,8 @@ class MainWindow(QMainWindow):
         self._set_tab_order()
         self._update_mode()
         self._restore_geometry()
+        if self._queue_paused:
+            self.set_queue_paused(True)  # the button and menu say so from the first frame
         QTimer.singleShot(USABLE_FALLBACK_MS, self, self._on_usable)
         if attach_loop:
             self.attach_loop()
@@ -216,6 +221,9 @@ class MainWindow(QMainWindow):
         # Generate waits for this (`after_prices`): the simulator in demo mode, then the price list.
         self._price_refresh = spawn(self._first_prices())
         spawn(self._startup())
+        if self._pending_images:
+            pending, self._pending_images = self._pending_images, []
+            self.open_images(pending)
         if self._close_pending:
             QTimer.singleShot(0, self, self.close)
 
@@ -260,10 +268,9 @@ class MainWindow(QMainWindow):
         self.queue_count.setObjectName("queueCount")
         self.pause_button = QPushButton("Pause queue")
         self.pause_button.setObjectName("pauseQueueButton")
-        self.pause_button.setCheckable(True)
         self.pause_button.setAccessibleName("Pause queue")
         self.pause_button.setToolTip("Pause the queue: nothing new is sent; jobs the server has go on (Ctrl+Shift+P)")
-        self.pause_button.toggled.connect(self.set_queue_paused)
+        self.pause_button.clicked.connect(self._toggle_pause)
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.queue_count)
@@ -271,6 +278,23 @@ class MainWindow(QMainWindow):
         queue_layout.addLayout(header)
         queue_layout.addWidget(self.library_bar)
         queue_layout.addWidget(self.queue, 1)
+        # Said when the search or filters hide every job (a blank list would look like an empty library).
+        self.no_match = QWidget()
+        self.no_match.setObjectName("libraryNoMatch")
+        no_match_row = QHBoxLayout(self.no_match)
+        no_match_row.setContentsMargins(0, 0, 0, 0)
+        no_match_text = QLabel("No job matches the search and filters.")
+        no_match_text.setWordWrap(True)
+        clear_filters = QPushButton("Show all")
+        clear_filters.setObjectName("libraryShowAll")
+        clear_filters.setAccessibleName("Show all jobs")
+        clear_filters.clicked.connect(self.library_bar.clear)
+        no_match_row.addWidget(no_match_text, 1)
+        no_match_row.addWidget(clear_filters)
+        self.no_match.hide()
+        queue_layout.addWidget(self.no_match)
+        for signal in (self.library.rowsInserted, self.library.rowsRemoved, self.library.modelReset):
+            signal.connect(self._update_no_match)
         queue_panel.setMinimumSize(260, 150)
         # [inputs | [player | queue]]: the inner pair stands side by side on a wide window, stacked on a narrow one.
         self.side_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -398,7 +422,7 @@ class MainWindow(QMainWindow):
         self.favourite_action.setObjectName("favouriteAction")
         self.compare_action = self._action("Compare side by side…", self.compare_selected, "Ctrl+Shift+C")
         self.compare_action.setObjectName("compareAction")
-        self.cancel_group_action = self._action("Cancel the whole group", self._cancel_selected_group)
+        self.cancel_group_action = self._action("Stop the whole group", self._cancel_selected_group)
         self.cancel_group_action.setObjectName("cancelGroupAction")
         self.pause_action = self._action("Pause queue", self._toggle_pause, "Ctrl+Shift+P")
         self.pause_action.setObjectName("pauseQueueAction")
@@ -459,10 +483,13 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def _title(self) -> str:
-        """'PixDesk', '— demo mode', and how many jobs are running, each said once (the taskbar shows it)."""
-        running = sum(1 for j in self.model.jobs() if j.state not in FINAL)
+        """'PixDesk', '— demo mode', and how many jobs are running (or waiting here), each said once (the taskbar
+        shows it)."""
+        running, waiting = _running_and_waiting(self.model.jobs())
         title = f"{APP_NAME} — demo mode" if self.runtime.demo else APP_NAME
-        return f"{title} ({running} running)" if running else title
+        if running:
+            return f"{title} ({running} running)"
+        return f"{title} ({waiting} waiting)" if waiting else title
 
     def _update_mode(self) -> None:
         demo = self.runtime.demo
@@ -496,6 +523,7 @@ class MainWindow(QMainWindow):
     def _show_key_outcome(self) -> None:
         """After the saved key was read (`Runtime.read_key`): a mode other than the one shown, or a locked keychain
         (the banner says why the key is not used), is shown; otherwise the banner keeps any notice it shows."""
+        self.runtime.remember_key_hint()  # on this thread: the settings are the UI's
         locked = self.runtime.demo and getattr(self.runtime.keystore, "state", None) == "locked"
         if self.inputs.demo != self.runtime.demo or locked:
             self._update_mode()
@@ -505,12 +533,15 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         jobs = self.model.jobs()
-        running = sum(1 for j in jobs if j.state not in FINAL)
-        status = f"{running} running" if running else "Idle"
+        running, waiting = _running_and_waiting(jobs)
+        # "Running" is what the server has; jobs held here (a paused queue, the in-flight limit) are "waiting".
+        parts = [f"{running} running"] if running else []
+        parts += [f"{waiting} waiting"] if waiting else []
+        status = " · ".join(parts) or "Idle"
         self.running_label.setText(f"{status} · queue paused" if self.is_queue_paused() else status)
         self._update_spend()
         done = sum(1 for j in jobs if j.state is JobState.COMPLETED)
-        self.queue_count.setText(f"{running} running · {done} done" if jobs else "No jobs yet")
+        self.queue_count.setText(" · ".join([*parts, f"{done} done"]) if jobs else "")
         self.setWindowTitle(self._title())
 
     # -- money -------------------------------------------------------------------------------------------
@@ -593,6 +624,8 @@ class MainWindow(QMainWindow):
         engine = self._engine
         if engine is None:
             engine = self.runtime.make_engine(**self._engine_options)
+            if self._queue_paused:  # paused before the engine existed, or when PixDesk last closed
+                engine.pause_queue()
             engine.job_listeners.append(self.bridge.job_changed.emit)
             engine.notice_listeners.append(self.bridge.notice.emit)
             self._engine = engine
@@ -685,8 +718,6 @@ class MainWindow(QMainWindow):
             return
         self._seen.update((j.id, j) for j in history)
         self.model.set_jobs(history)
-        if self.settings.ui.get("queue_paused"):  # paused when PixDesk last closed: still paused
-            self.set_queue_paused(True)
         await self._connected()
         if self.is_closing():
             return
@@ -781,8 +812,7 @@ class MainWindow(QMainWindow):
         if self._ready and (newly_done or newly_failed):
             self._notify_if_away(job)
         self._update_counts()
-        selected = self.selected_job()
-        if selected is not None and selected.id == job.id:
+        if job.id in {j.id for j in self.selected_jobs()}:  # its row, or its group's row, is selected
             self._update_job_actions()
 
     def is_attended(self) -> bool:
@@ -866,9 +896,11 @@ class MainWindow(QMainWindow):
         self.favourite_action.setText(
             "Remove from favourites" if job is not None and job.favourite else "Add to favourites"
         )
-        self.compare_action.setEnabled(2 <= len(self.comparable_jobs()) <= COMPARE_MAX)
+        self.compare_action.setEnabled(len(self.comparable_jobs()) >= 2)
         group = self.selected_group()
         self.cancel_group_action.setEnabled(group is not None and group.running > 0)
+        if job is None and self.selected_jobs():  # a group's row: Remove takes its jobs
+            self.controller.actions[Action.REMOVE].setEnabled(True)
 
     # -- favourites, groups, the queue's pause ------------------------------------------------------------
     def toggle_favourite(self, job_id: str) -> None:
@@ -888,42 +920,35 @@ class MainWindow(QMainWindow):
 
     def _cancel_selected_group(self) -> None:
         group = self.selected_group()
-        if group is None or not group.running:
-            return
-        sent = sum(1 for j in group.jobs if j.server_id and not j.is_final)
-        if sent and not self.controller.prompter.confirm(
-            "Cancel the whole group?",
-            f"{group.running} job{'s' if group.running != 1 else ''} of this group are still running; {sent} the "
-            "server has already: PixDesk stops watching them, but the server may still finish and charge for "
-            "them. Jobs not sent yet are never sent.\n\nCancel the group?",
-            yes="Cancel group",
-        ):
-            return
-        stopped = self.engine.cancel_group(group.group_id)
-        self.statusBar().showMessage(f"Cancelled {stopped} job{'s' if stopped != 1 else ''} of the group", 6000)
+        if group is not None:
+            self.controller.cancel_group(group.group_id, list(group.jobs))
 
     def is_queue_paused(self) -> bool:
-        return self._engine is not None and self._engine.queue_paused
+        return self._queue_paused
 
     def set_queue_paused(self, paused: bool) -> None:
-        """Pause the queue (nothing new is sent; what the server has goes on) or let it go on."""
-        if paused != self.is_queue_paused():
+        """Pause the queue (nothing new is sent; what the server has goes on) or let it go on. Before the engine
+        exists this is only noted: the engine, made once the saved key is known, starts paused."""
+        self._queue_paused = paused
+        if self._engine is not None and paused != self._engine.queue_paused:
             if paused:
-                self.engine.pause_queue()
+                self._engine.pause_queue()
             else:
-                self.engine.resume_queue()
-        for control in (self.pause_button, self.pause_action):
-            control.blockSignals(True)
-            control.setChecked(paused)
-            control.blockSignals(False)
+                self._engine.resume_queue()
+        # The button says what it will do; the menu item is ticked while the queue is paused.
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(paused)
+        self.pause_action.blockSignals(False)
         self.pause_button.setText("Resume queue" if paused else "Pause queue")
         self.pause_button.setAccessibleName(self.pause_button.text())
-        self.pause_action.setText("Resume queue" if paused else "Pause queue")
         self.settings.ui["queue_paused"] = paused  # saved with the settings: a restart keeps the queue paused
         self._update_counts()
 
     def _toggle_pause(self) -> None:
         self.set_queue_paused(not self.is_queue_paused())
+
+    def _update_no_match(self, *_: object) -> None:
+        self.no_match.setVisible(self.library.rowCount() == 0 and self.model.job_count() > 0)
 
     def _find(self) -> None:
         self.library_bar.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -931,19 +956,23 @@ class MainWindow(QMainWindow):
 
     # -- comparing ---------------------------------------------------------------------------------------
     def comparable_jobs(self) -> list[Job]:
-        """The selected finished clips that are on disk (what Compare shows)."""
-        return [
-            j
-            for j in self.selected_jobs()
-            if j.state is JobState.COMPLETED and j.file_path and Path(j.file_path).is_file()
-        ]
+        """The selected finished clips (what Compare shows; a file gone from disk says so in its cell)."""
+        return [j for j in self.selected_jobs() if j.state is JobState.COMPLETED and j.file_path]
 
     def compare_selected(self) -> None:
+        """The selected finished clips side by side: two to four of them (of a bigger set, the first four, and the
+        status bar says how to choose others)."""
         jobs = self.comparable_jobs()
-        if not 2 <= len(jobs) <= COMPARE_MAX:
+        if len(jobs) < 2:
             self.statusBar().showMessage(f"Select two to {COMPARE_MAX} finished clips to compare them.", 6000)
             return
-        self.open_compare(jobs)
+        if len(jobs) > COMPARE_MAX:
+            self.statusBar().showMessage(
+                f"Comparing the first {COMPARE_MAX} of {len(jobs)} finished clips; open the group and Ctrl+click "
+                f"up to {COMPARE_MAX} to choose others.",
+                10000,
+            )
+        self.open_compare(jobs[:COMPARE_MAX])
 
     def open_compare(self, jobs: list[Job]) -> None:
         """The clips side by side in a window of their own, playing in sync; stars there are the library's."""
@@ -956,13 +985,19 @@ class MainWindow(QMainWindow):
         dialog.grid.favourite_toggled.connect(lambda job_id, on: spawn(self._set_favourite(job_id, on)))
         dialog.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
         self.compare_dialog = dialog
+        if self.player_panel.is_playing():  # one thing playing at a time: the grid now
+            self.player_panel.toggle()
         dialog.show()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.queue.indexAt(pos)
         if not index.isValid():
             return
-        self.queue.setCurrentIndex(index)
+        selection = self.queue.selectionModel()
+        if selection.isSelected(index):  # a right-click inside a multiple selection keeps it (Compare, Remove)
+            selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        else:
+            self.queue.setCurrentIndex(index)
         self._update_job_actions()
         menu = QMenu(self)
         self._fill_job_menu(menu)
@@ -1001,6 +1036,9 @@ class MainWindow(QMainWindow):
         usable = [p for p in paths if p]
         if not usable:
             return
+        if self._closed is None:  # handed over in the first instant: checking them needs the loop
+            self._pending_images.extend(usable)
+            return
         self._images_given = True  # the form's saved images do not replace these
         self.inputs.set_images(usable)
 
@@ -1034,6 +1072,7 @@ class MainWindow(QMainWindow):
             self.show_notice(f"The settings could not be saved: {exc.strerror or exc}")
         # Reads the keychain: never on the UI thread. `demo` None: live when a key is saved and demo is off.
         client = await off_ui_thread(self.runtime.reconnect, demo)
+        self.runtime.remember_key_hint()  # the settings are the UI thread's
         self.engine.use_backend(self.runtime.backend, client)
         self.engine.prices = self.runtime.prices  # rebuilt for the new backend: estimates stored at submit follow
         self.inputs.clear_guard_message()
@@ -1087,11 +1126,7 @@ class MainWindow(QMainWindow):
         engine = self._engine  # none yet: the window closes in its first instant, and nothing runs
         running = engine.running_count() if engine is not None else 0
         if running and not self.controller.prompter.confirm(
-            "Quit PixDesk?",
-            f"{running} job{'s are' if running != 1 else ' is'} still running. "
-            f"{'They continue' if running != 1 else 'It continues'} the next time you open PixDesk "
-            "(the server keeps working on what it already has).",
-            yes="Quit",
+            "Quit PixDesk?", self._quit_text(list(engine.jobs.values()) if engine else []), yes="Quit"
         ):
             return
         self._shutting_down = True
@@ -1107,7 +1142,28 @@ class MainWindow(QMainWindow):
             central.setEnabled(False)
         self.menuBar().setEnabled(False)
         self.player_panel.release()
+        if self.compare_dialog is not None:  # its clips stop with the window
+            self.compare_dialog.close()
         spawn(self._shutdown())
+
+    def _quit_text(self, jobs: list[Job]) -> str:
+        """What quitting leaves: jobs the server has go on there; jobs not sent yet wait here for the next start."""
+        sent, held = _running_and_waiting(jobs)
+        lines = []
+        if sent:
+            lines.append(
+                f"{sent} job{'s are' if sent != 1 else ' is'} still running. "
+                f"{'They continue' if sent != 1 else 'It continues'} the next time you open PixDesk "
+                "(the server keeps working on what it already has)."
+            )
+        if held:
+            when = "once you resume the queue" if self.is_queue_paused() else "the next time you open PixDesk"
+            lines.append(
+                f"{held} job{'s' if held != 1 else ''} not sent yet {'wait' if held != 1 else 'waits'} here and "
+                f"{'are' if held != 1 else 'is'} sent {when}: nothing is charged for {'them' if held != 1 else 'it'}"
+                " until then."
+            )
+        return "\n\n".join(lines)
 
     async def _shutdown(self) -> None:
         from pixdesk.ui.form_memory import save_form_state
@@ -1131,6 +1187,13 @@ class MainWindow(QMainWindow):
     async def wait_closed(self) -> None:
         assert self._closed is not None, "attach_loop() first"
         await self._closed
+
+
+def _running_and_waiting(jobs: list[Job]) -> tuple[int, int]:
+    """(jobs the server has or is being sent, jobs not sent yet) among the unfinished ones."""
+    unfinished = [j for j in jobs if j.state not in FINAL]
+    waiting = sum(1 for j in unfinished if j.state in NEVER_SENT)
+    return len(unfinished) - waiting, waiting
 
 
 def _clipboard_has_only_image() -> bool:

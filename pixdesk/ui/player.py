@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QDrag, QKeySequence, QMouseEvent, QShortcut
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
+    QProxyStyle,
     QSizePolicy,
     QSlider,
     QStackedLayout,
@@ -29,6 +30,22 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
     from PySide6.QtMultimediaWidgets import QVideoWidget
+
+
+class _JumpToClick(QProxyStyle):
+    """A left click on a seek bar's groove goes to that point (as in every video player), not a page further."""
+
+    def styleHint(self, hint: QStyle.StyleHint, option: Any = None, widget: Any = None, data: Any = None) -> int:
+        if hint == QStyle.StyleHint.SH_Slider_AbsoluteSetButtons:
+            return Qt.MouseButton.LeftButton.value
+        return super().styleHint(hint, option, widget, data)
+
+
+def jump_to_click(slider: QSlider) -> None:
+    """Make `slider` seek where it is clicked (the style is owned by the slider)."""
+    style = _JumpToClick(slider.style().name())
+    style.setParent(slider)
+    slider.setStyle(style)
 
 
 def clip_mime(path: str) -> QMimeData:
@@ -90,6 +107,7 @@ class PlayerPanel(QWidget):
         self.position.sliderMoved.connect(lambda ms: self.player.setPosition(ms))
         self.position.sliderPressed.connect(self._seek_pressed)
         self.position.actionTriggered.connect(lambda _action: self._mark_chosen())
+        jump_to_click(self.position)
         self.time = QLabel("0:00 / 0:00")
         self.time.setObjectName("timeLabel")
         self.time.setAccessibleName("Time")

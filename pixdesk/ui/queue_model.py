@@ -56,7 +56,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
 from pixdesk.api.text import clean_text
-from pixdesk.jobs.models import FINAL, Job, JobState
+from pixdesk.jobs.models import FINAL, NEVER_SENT, Job, JobState
 from pixdesk.jobs.spend import Cost, cost_of, is_demo
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
@@ -154,11 +154,17 @@ class GroupSummary:
         return max(job.created_at for job in self.jobs)
 
     @property
+    def sent(self) -> int:
+        """Unfinished jobs the server has (or is being sent): what "running" means to a person."""
+        return sum(1 for job in self.jobs if job.state not in FINAL and job.state not in NEVER_SENT)
+
+    @property
     def state(self) -> JobState:
-        """One state whose colours the group's badge borrows: generating while any job runs, completed when all
-        did, else the worst ending (failed, then unknown or stalled, then cancelled)."""
+        """One state whose colours the group's badge borrows: generating while the server has any of its jobs,
+        waiting while its unfinished jobs are all still here (a paused queue, the in-flight limit), completed when
+        all did, else the worst ending (failed, then unknown or stalled, then cancelled)."""
         if self.running:
-            return JobState.GENERATING
+            return JobState.GENERATING if self.sent else JobState.WAITING
         states = self.states
         if states[JobState.COMPLETED] == self.count:
             return JobState.COMPLETED
@@ -172,7 +178,12 @@ class GroupSummary:
         state = self.state
         if state is JobState.GENERATING:
             return "running"
-        return "completed" if state is JobState.COMPLETED else "finished"
+        if state is JobState.WAITING:
+            return "waiting"
+        if state is JobState.COMPLETED:
+            return "completed"
+        # Every job ended the same way: say how ("cancelled", "failed"); a mix of endings "finished".
+        return state.value if self.states[state] == self.count else "finished"
 
     def outcome_parts(self) -> list[str]:
         """["3 of 8 done", "1 failed", …]: what became of the group's jobs so far."""
