@@ -6,8 +6,10 @@ started late, a seek that took longer on one file). A clip shorter than the refe
 and waits there; when the reference ends, all start again from the beginning (Loop, on by default) or hold their
 last frames. Each cell is labelled with what sets its clip apart (`pixdesk.jobs.differences`) and has a star.
 
-Sound: only one clip is heard at a time, the first one that has a sound track (the others are muted). Two lip-sync
-voices over each other are unintelligible; the speaker button of another cell moves the sound there.
+Sound: every clip starts muted, and the speaker of a clip that has a sound track plays that one alone (another's
+speaker moves the sound there). Comparing is about the pictures first, two lip-sync voices over each other are
+unintelligible, and a muted clip then needs no audio output at all (see `native_audio_output` for why fewer of
+those is also safer).
 
 Qt Multimedia is imported when the first clip is shown, as in `pixdesk.ui.player`: this module may be imported
 with the window (for `CompareItem`) without loading the media stack or starting its threads.

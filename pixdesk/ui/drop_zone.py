@@ -62,6 +62,7 @@ from PySide6.QtWidgets import (
 from pixdesk.config import data_dir
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
+from pixdesk.ui.thumbnails import decode_png
 
 if TYPE_CHECKING:
     from pixdesk.api.images import ImageInfo
@@ -119,7 +120,7 @@ def _load(path: str, side: int = THUMB_SIDE) -> LoadedImage:
     from pixdesk.api.images import inspect_image, thumbnail_png
 
     info = inspect_image(path)
-    thumb = QImage.fromData(thumbnail_png(path, side))
+    thumb = decode_png(thumbnail_png(path, side))  # the format named: see pixdesk.ui.thumbnails
     return LoadedImage(path, info, thumb)
 
 

@@ -60,6 +60,7 @@ from pixdesk.jobs.models import FINAL, NEVER_SENT, Job, JobState
 from pixdesk.jobs.spend import Cost, cost_of, is_demo
 from pixdesk.ui import theme
 from pixdesk.ui.tasks import off_ui_thread, spawn
+from pixdesk.ui.thumbnails import decode_png
 
 JobRole = Qt.ItemDataRole.UserRole + 1
 ThumbnailRole = Qt.ItemDataRole.UserRole + 2
@@ -330,7 +331,7 @@ Row: TypeAlias = tuple[str, str, int]
 def _decode_thumbnail(data: bytes) -> QImage:
     """Off the UI thread: the picture cropped to a centred square of THUMB_PIXELS, so painting a row only draws
     it (no scaling per paint) and a cached thumbnail is small (58 kB)."""
-    image = QImage.fromData(data)
+    image = decode_png(data)
     if image.isNull():
         return image
     scaled = image.scaled(
