@@ -151,7 +151,7 @@ def test_pip_install_gives_a_working_command(tmp_path: Path):
     assert (target / "pixdesk/resources/samples/portrait.png").exists()
     assert (target / "pixdesk/resources/icons/pixdesk-256.png").exists()
     entry = (next(target.glob("pixdesk-*.dist-info")) / "entry_points.txt").read_text()
-    assert "pixdesk = pixdesk.cli:console_main" in entry
+    assert "pixdesk = pixdesk.launch:console_main" in entry  # the window's quick path; commands go to pixdesk.cli
     env = {"PYTHONPATH": str(target), "PYTHONSAFEPATH": "1"}
     where = run([sys.executable, "-c", "import pixdesk; print(pixdesk.__file__)"], tmp_path, **env)
     assert where.stdout.strip().startswith(str(target))  # the installed wheel, not this checkout
@@ -159,7 +159,7 @@ def test_pip_install_gives_a_working_command(tmp_path: Path):
         [
             sys.executable,
             "-c",
-            "import sys; from pixdesk.cli import console_main; sys.argv=['pixdesk','--version']; console_main()",
+            "import sys; from pixdesk.launch import console_main; sys.argv=['pixdesk','--version']; console_main()",
         ],
         tmp_path,
         **env,
