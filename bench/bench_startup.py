@@ -223,21 +223,19 @@ def main() -> int:
     print(f"  {USABLE}")
     print("  stop = from the window's close (time taken in the process) to its exit (wait4 in the parent)")
     print(f"{'':28}{'bare window':>12}{'app':>10}{'ratio':>9}")
-    print(f"{'start ms':28}{b_start * 1000:>12.0f}")
-    for case in cases:
-        start = case.median("start")
-        print(f"{'  ' + case.name:28}{'':>12}{start * 1000:>10.0f}{start / b_start:>8.2f}x")
-    print(f"{'ready ms (history, jobs)':28}{'':>12}")
-    for case in cases:
-        print(f"{'  ' + case.name:28}{'':>12}{case.median('ready') * 1000:>10.0f}")
-    print(f"{'stop ms (close -> exit)':28}{b_stop * 1000:>12.0f}")
-    for case in cases:
-        stop = case.median("stop")
-        print(f"{'  ' + case.name:28}{'':>12}{stop * 1000:>10.0f}{stop / max(b_stop, 1e-3):>8.2f}x")
-    print(f"{'peak RSS MB':28}{b_mem:>12.0f}")
-    for case in cases:
-        mem = case.median("peak_mb")
-        print(f"{'  ' + case.name:28}{'':>12}{mem:>10.0f}{mem / b_mem:>8.2f}x")
+
+    def rows(title: str, attribute: str, scale: float, baseline: float | None) -> None:
+        """The bare window's figure (if any), then each case's, with its ratio to the baseline."""
+        print(f"{title:28}" + (f"{baseline * scale:>12.0f}" if baseline is not None else f"{'':>12}"))
+        for case in cases:
+            value = case.median(attribute)
+            ratio = f"{value / max(baseline, 1e-3):>8.2f}x" if baseline is not None else ""
+            print(f"{'  ' + case.name:28}{'':>12}{value * scale:>10.0f}{ratio}")
+
+    rows("start ms", "start", 1000, b_start)
+    rows("ready ms (history, jobs)", "ready", 1000, None)
+    rows("stop ms (close -> exit)", "stop", 1000, b_stop)
+    rows("peak RSS MB", "peak_mb", 1, b_mem)
     worst_start = max(c.median("start") for c in cases) / b_start
     worst_stop = max(c.median("stop") for c in cases)
     print(

@@ -86,6 +86,14 @@ def wait_all(qtbot: Any, win: MainWindow, count: int, state: JobState, timeout: 
     return [j for j in jobs_of(win) if j.state is state]
 
 
+def one_finished(qtbot: Any, win: MainWindow, prompt: str) -> Job:
+    """One job from the form, waited for until it has completed."""
+    fill_form(qtbot, win, IMAGE, prompt)
+    click_generate(qtbot, win)
+    (job,) = wait_all(qtbot, win, 1, JobState.COMPLETED)
+    return job
+
+
 def shown_rows(win: MainWindow) -> int:
     return win.queue.model().rowCount()
 
@@ -199,9 +207,7 @@ def test_a_star_persists_across_a_restart_and_filters_the_library(qtbot: Any, wi
 
 def test_ctrl_d_stars_the_selected_clip_and_unstars_it(qtbot: Any, windows: WindowMaker):
     win = windows()
-    fill_form(qtbot, win, IMAGE, "Keyboard star")
-    click_generate(qtbot, win)
-    (job,) = wait_all(qtbot, win, 1, JobState.COMPLETED)
+    job = one_finished(qtbot, win, "Keyboard star")
     click_row(qtbot, win, job.id)
     qtbot.keyClick(win.queue, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bool((j := win.model.job(job.id)) and j.favourite), timeout=10000)
@@ -364,9 +370,7 @@ def test_when_the_filters_hide_every_job_the_list_says_so_and_show_all_brings_th
     qtbot: Any, windows: WindowMaker
 ):
     win = windows()
-    fill_form(qtbot, win, IMAGE, "Visible at first")
-    click_generate(qtbot, win)
-    wait_all(qtbot, win, 1, JobState.COMPLETED)
+    one_finished(qtbot, win, "Visible at first")
     search = widget(win, "librarySearch", QLineEdit)
     qtbot.keyClicks(search, "zzz")
     qtbot.keyClick(search, Qt.Key.Key_Return)
@@ -382,9 +386,7 @@ def test_when_the_filters_hide_every_job_the_list_says_so_and_show_all_brings_th
 
 def test_a_click_on_the_players_seek_bar_goes_to_that_point(qtbot: Any, windows: WindowMaker):
     win = windows()
-    fill_form(qtbot, win, IMAGE, "Seek me")
-    click_generate(qtbot, win)
-    (job,) = wait_all(qtbot, win, 1, JobState.COMPLETED)
+    job = one_finished(qtbot, win, "Seek me")
     click_row(qtbot, win, job.id)
     slider = find(win, "seekSlider")
     qtbot.waitUntil(lambda: slider.maximum() > 0, timeout=10000)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -311,17 +311,23 @@ def test_an_unscripted_save_dialog_fails_the_test(qapp: Any) -> None:
 
 
 # -- 5. opening the containing folder ----------------------------------------------------------------------
+def desktop_opening(asked: list[QUrl], opens: bool) -> Callable[[QUrl], bool]:
+    """Stands in for the desktop (the controller's public `open_url` seam): records each URL handed to it and
+    says whether a program took it."""
+
+    def open_url(url: QUrl) -> bool:
+        asked.append(url)
+        return opens
+
+    return open_url
+
+
 def test_open_folder_that_no_file_manager_can_open_says_why_in_the_window(
     qtbot: Any, window: MainWindow, sim: Simulator
 ) -> None:
     job_id = make_state(qtbot, window, sim, "completed")
     asked: list[QUrl] = []
-
-    def no_file_manager(url: QUrl) -> bool:
-        asked.append(url)
-        return False
-
-    window.controller.open_url = no_file_manager
+    window.controller.open_url = desktop_opening(asked, opens=False)  # no file manager
     window.statusBar().clearMessage()
     choose(window, "folder")
     path = job_of(window, job_id).file_path
@@ -349,12 +355,7 @@ def test_open_folder_that_was_moved_away_says_so(qtbot: Any, window: MainWindow,
 def test_open_folder_hands_the_folder_to_the_desktop(qtbot: Any, window: MainWindow, sim: Simulator) -> None:
     job_id = make_state(qtbot, window, sim, "completed")
     asked: list[QUrl] = []
-
-    def file_manager(url: QUrl) -> bool:
-        asked.append(url)
-        return True
-
-    window.controller.open_url = file_manager
+    window.controller.open_url = desktop_opening(asked, opens=True)
     window.statusBar().clearMessage()
     choose(window, "folder")
     path = job_of(window, job_id).file_path

@@ -6,8 +6,9 @@ HTTP stack, image decoding or the engine before the window has shown.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pixdesk.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pixdesk.api.catalogue import DEFAULT_MODEL, MODELS, SPEAKERS, STYLES, ModelSpec, get_model
@@ -90,10 +91,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE, globals())

@@ -178,10 +178,11 @@ class LatencyBook:
     def plan_for(self, key: Key, min_gap: float, loop_interval: float = LOOP_INTERVAL) -> PollPlan | None:
         """Build (or reuse) the plan for `key`, with no more requests than a fixed loop every `loop_interval`:
         tens of milliseconds of arithmetic, so call it off the event loop."""
-        fresh, cached = self.cached_plan(key)
-        if fresh:
-            return cached
         signature = self._signature(key)
+        with self._lock:
+            entry = self._plans.get(key)
+        if entry is not None and entry[0] == signature:
+            return entry[1]
         estimate = self.estimate(key)
         result = None
         if estimate is not None:
