@@ -369,15 +369,23 @@ def error_from_response(resp: requests.Response, body: bytes) -> ApiError:
 
 
 def encode_json_body(body: dict[str, Any]) -> bytes:
-    """JSON bytes for a request body. A large data-URI image is spliced in as is: json.dumps would scan
-    its megabytes holding the GIL and stall the UI. Our own `DataUri` is known safe; any other string is
-    checked first (isascii is O(1); isprintable and the quote/backslash searches are one C pass)."""
-    image = body.get("image_url")
-    if isinstance(image, str) and len(image) > 65536 and _json_safe(image):
-        rest = json.dumps({k: v for k, v in body.items() if k != "image_url"}, ensure_ascii=False)
-        head = rest[:-1] + (", " if len(rest) > 2 else "") + '"image_url": "'
-        return b"".join((head.encode("utf-8"), image.encode("ascii"), b'"}'))
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    """JSON bytes for a request body. Large data URIs (an image, a last frame, a clip, a recording) are
+    spliced in as they are: json.dumps would scan their megabytes holding the GIL and stall the UI. Our own
+    `DataUri` is known safe; any other string is checked first (isascii is O(1); isprintable and the
+    quote/backslash searches are one C pass)."""
+    big = [k for k, v in body.items() if isinstance(v, str) and len(v) > 65536 and _json_safe(v)]
+    if not big:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    rest = json.dumps({k: v for k, v in body.items() if k not in big}, ensure_ascii=False)
+    parts = [rest[:-1].encode("utf-8")]
+    first = len(rest) <= 2
+    for key in big:
+        parts.append(("" if first else ", ").encode() + json.dumps(key).encode() + b': "')
+        parts.append(body[key].encode("ascii"))
+        parts.append(b'"')
+        first = False
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 def _json_safe(text: str) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from pixdesk.api.catalogue import DEFAULT_MODEL, ModelSpec, Param, get_model
+from pixdesk.api.catalogue import DEFAULT_MODEL, MODELS, ModelSpec, Param, get_model
 from pixdesk.api.errors import InputError
 
 
@@ -31,12 +32,21 @@ class ValidationError(InputError, ValueError):
         return next((e.message for e in self.errors if e.field == name), None)
 
 
+_INPUT_MISSING: dict[str, str] = {
+    "image_url": "Choose an image to animate.",
+    "tail_image_url": "Choose the picture the clip should end on.",
+    "video_url": "Choose the clip whose character should speak.",
+}
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
-    """What the user asked for. `image` is a local path or an http(s) URL, prepared before sending."""
+    """What the user asked for. The named inputs (`image`, `last_frame`, `video`, `audio`) are local paths or
+    http(s) URLs, prepared into what the API accepts just before sending; `model`'s catalogue entry says
+    which of the fields it takes."""
 
-    image: str
-    prompt: str
+    image: str = ""
+    prompt: str = ""
     negative_prompt: str | None = None
     resolution: str | None = None
     duration: int | None = None
@@ -45,6 +55,13 @@ class GenerationRequest:
     lip_sync_tts_content: str | None = None
     lip_sync_tts_speaker: str | None = None
     model: str = DEFAULT_MODEL.model_id
+    last_frame: str | None = None
+    video: str | None = None
+    audio: str | None = None
+    aspect_ratio: str | None = None
+    generate_audio_switch: bool | None = None
+    generate_multi_clip_switch: bool | None = None
+    thinking_type: str | None = None
 
     @property
     def spec(self) -> ModelSpec:
@@ -52,10 +69,21 @@ class GenerationRequest:
 
     def effective(self, name: str) -> Any:
         """The value the server will use: the user's, or the catalogue default."""
-        value = getattr(self, name, None)
-        if value is None and self.spec.has(name):
-            return self.spec.param(name).default
-        return value
+        spec = self.spec
+        if not spec.has(name):
+            return getattr(self, name, None)
+        param = spec.param(name)
+        value = getattr(self, param.field, None)
+        return param.default if value is None else value
+
+    def inputs(self) -> dict[str, str]:
+        """The named inputs that were given, by wire name (`image_url`: the path or URL the user picked)."""
+        out: dict[str, str] = {}
+        for param in self.spec.inputs:
+            value = getattr(self, param.field, None)
+            if isinstance(value, str) and value.strip():
+                out[param.name] = value.strip()
+        return out
 
     def validate(self) -> list[FieldError]:
         try:
@@ -63,22 +91,52 @@ class GenerationRequest:
         except KeyError as exc:
             return [FieldError("model", str(exc.args[0]))]
         errors: list[FieldError] = []
-        if spec.has("image_url") and not (self.image or "").strip():
-            errors.append(FieldError("image_url", "Choose an image to animate."))
         for param in spec.params:
-            if param.kind == "image":
+            value = getattr(self, param.field, None)
+            if param.is_input:
+                if param.required and not (value or "").strip():
+                    errors.append(FieldError(param.name, _INPUT_MISSING.get(param.name, f"Choose the {param.label}.")))
                 continue
-            value = getattr(self, param.name, None)
             message = _check_param(param, value)
             if message:
                 errors.append(FieldError(param.name, message))
+        errors += self._foreign_fields(spec)
         speaker_ok = not any(e.field == "lip_sync_tts_speaker" for e in errors)
-        if self.lip_sync_tts_speaker is not None and not (self.lip_sync_tts_content or "").strip() and speaker_ok:
+        has_line = bool((self.lip_sync_tts_content or "").strip())
+        if spec.speaker_needs_line and self.lip_sync_tts_speaker is not None and not has_line and speaker_ok:
             errors.append(FieldError("lip_sync_tts_content", "A voice was chosen but there is no line to speak."))
+        if spec.one_of is not None:
+            given = [self._given(spec.param(name)) for name in (spec.one_of.first, spec.one_of.second)]
+            if all(given):
+                errors.append(FieldError(spec.one_of.first, spec.one_of.both))
+            elif not any(given) and not any(e.field == spec.one_of.second for e in errors):
+                errors.append(FieldError(spec.one_of.second, spec.one_of.missing))
         chosen = {p.name: self.effective(p.name) for p in spec.params}
         for ex in spec.exclusions:
             if chosen.get(ex.when_param) == ex.when_value and chosen.get(ex.forbid_param) == ex.forbid_value:
                 errors.append(FieldError(ex.forbid_param, ex.reason))
+        return errors
+
+    def _given(self, param: Param) -> bool:
+        value = getattr(self, param.field, None)
+        return bool(value.strip()) if isinstance(value, str) else value is not None
+
+    def _foreign_fields(self, spec: ModelSpec) -> list[FieldError]:
+        """Options set that this model does not take (`--last-frame` with image-to-video): refused, not dropped,
+        so nobody pays for a clip made without what they asked for."""
+        taken = {p.field for p in spec.params}
+        errors = []
+        for name, param in _ALL_PARAMS.items():
+            if name in taken or name in ("image", "prompt"):
+                continue
+            value = getattr(self, name, None)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            errors.append(FieldError(param.name, f"{param.label} is not an option of {spec.title}."))
+        if "image" not in taken and (self.image or "").strip():
+            errors.append(FieldError("image_url", f"{spec.title} takes no image."))
+        if "prompt" not in taken and (self.prompt or "").strip():
+            errors.append(FieldError("prompt", f"{spec.title} takes no prompt."))
         return errors
 
     def validated(self) -> GenerationRequest:
@@ -87,28 +145,30 @@ class GenerationRequest:
             raise ValidationError(errors)
         return self
 
-    def to_body(self, image_url: str) -> dict[str, Any]:
-        """The JSON body; optional fields the user did not set are omitted, never null or ''."""
-        body: dict[str, Any] = {"model": self.model, "prompt": self.prompt.strip(), "image_url": image_url}
-        for name in (
-            "negative_prompt",
-            "resolution",
-            "duration",
-            "style",
-            "seed",
-            "lip_sync_tts_content",
-            "lip_sync_tts_speaker",
-        ):
-            value = getattr(self, name)
+    def to_body(self, inputs: str | Mapping[str, str]) -> dict[str, Any]:
+        """The JSON body, in the catalogue's order; `inputs` are the prepared named inputs by wire name (a
+        plain string is the `image_url`). Optional fields the user did not set are omitted, never null or ''."""
+        spec = self.spec
+        urls = {"image_url": inputs} if isinstance(inputs, str) else inputs
+        body: dict[str, Any] = {"model": self.model}
+        for param in spec.params:
+            if param.is_input:
+                url = urls.get(param.name)
+                if url:
+                    body[param.name] = url
+                continue
+            value = getattr(self, param.field, None)
             if isinstance(value, str):
                 value = value.strip()
                 if not value:
                     continue
             if value is None:
                 continue
-            body[name] = value
+            body[param.name] = value
         if "lip_sync_tts_content" not in body:
             body.pop("lip_sync_tts_speaker", None)
+        elif not spec.speaker_needs_line:  # lip-sync takes the line and the voice as a pair
+            body.setdefault("lip_sync_tts_speaker", "Auto")
         return body
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +195,8 @@ def _check_param(param: Param, value: Any) -> str | None:
         return None
     if value is None:
         return None
+    if param.kind == "bool":
+        return None if isinstance(value, bool) else f"{param.label} must be on or off."
     if param.kind == "enum":
         if value not in param.choices:
             allowed = ", ".join(str(c) for c in param.choices)
@@ -148,3 +210,7 @@ def _check_param(param: Param, value: Any) -> str | None:
         if param.maximum is not None and value > param.maximum:
             return f"{param.label} must be at most {param.maximum:,}."
     return None
+
+
+# Every field any model takes, by request attribute: how an option the chosen model lacks is named.
+_ALL_PARAMS: dict[str, Param] = {p.field: p for m in MODELS.values() for p in m.params}

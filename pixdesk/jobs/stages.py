@@ -35,6 +35,7 @@ from pixdesk.api.errors import (
     is_transient,
 )
 from pixdesk.api.images import ImageRejected, prepare_image
+from pixdesk.api.media_inputs import MediaRejected, prepare_media
 from pixdesk.api.responses import GenerationStatus, Outcome, check_video_url
 from pixdesk.api.usage import LogRow
 from pixdesk.jobs.forecast import PollPlan, Schedule
@@ -191,16 +192,28 @@ async def resolve(svc: Services, job: Job) -> None:
 
 # -- prepare ------------------------------------------------------------------------------------------
 async def prepare(svc: Services, job: Job) -> dict[str, Any]:
-    """Turn the picked image into what the API accepts (off the UI thread) and build the body."""
+    """Turn the picked files (an image, a last frame, a clip, a recording) into what the API accepts, off
+    the UI thread, and build the body from the model's catalogue entry."""
     if job.state is not JobState.PREPARING:
         await svc.move(job, JobState.PREPARING, persist=False)
+    urls: dict[str, str] = {}
     try:
-        prepared = await svc.image_call(prepare_image, job.request.image, THUMBNAIL_SIDE)
-    except ImageRejected as exc:
+        for param in job.request.spec.inputs:
+            source = job.request.inputs().get(param.name)
+            if source is None:
+                continue
+            if param.kind == "image":
+                want_thumbnail = 0 if job.thumbnail else THUMBNAIL_SIDE
+                prepared = await svc.image_call(prepare_image, source, want_thumbnail)
+                job.thumbnail = job.thumbnail or prepared.thumbnail
+                urls[param.name] = prepared.image_url
+            else:
+                media = await svc.image_call(prepare_media, source, "video" if param.kind == "video" else "audio")
+                urls[param.name] = media.url
+    except (ImageRejected, MediaRejected) as exc:
         await svc.move(job, JobState.FAILED, failure=Failure.of(exc))
         raise StopJob from None
-    job.thumbnail = job.thumbnail or prepared.thumbnail
-    return job.request.to_body(prepared.image_url)
+    return job.request.to_body(urls)
 
 
 # -- submit -------------------------------------------------------------------------------------------
