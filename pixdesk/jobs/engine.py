@@ -13,15 +13,17 @@ import contextlib
 import logging
 import random
 import time
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pixdesk.api.client import ApiClient
 from pixdesk.api.download import part_path
 from pixdesk.api.errors import ErrorKind, PixDeskError
-from pixdesk.api.request import GenerationRequest
+from pixdesk.api.request import FieldError, GenerationRequest, ValidationError
 from pixdesk.api.text import clean_text
-from pixdesk.jobs import stages
+from pixdesk.jobs import stages, storyboard
 from pixdesk.jobs.ledger import jobs_awaiting_charge, reconcile
 from pixdesk.jobs.library import DiscardedFiles, Library
 from pixdesk.jobs.models import UNFINISHED, UNKNOWN_ADVICE, Failure, Job, JobState
@@ -97,6 +99,8 @@ class JobEngine:
         self._ledger: asyncio.Task[None] | None = None
         self.ledger_interval = ledger_interval
         self._closed = False
+        self._change_waiters: list[asyncio.Future[None]] = []  # films waiting for a part to change
+        self.services.job_listeners.append(self._wake_films)
 
     # -- wiring ------------------------------------------------------------------------------------------
     @property
@@ -154,24 +158,91 @@ class JobEngine:
         return job_id in self._tasks
 
     # -- what a person does ------------------------------------------------------------------------------
-    async def submit(self, request: GenerationRequest, group_id: str | None = None) -> Job:
+    async def submit(
+        self, request: GenerationRequest, group_id: str | None = None, *, thumbnail: bytes | None = None
+    ) -> Job:
         """Validate, persist and schedule a job; returns at once (raises ValidationError). Jobs made together
-        (variations, a batch) share a `group_id`, saved with them, so the queue can show and cancel them as one."""
+        (variations, a batch) share a `group_id`, saved with them, so the queue can show and cancel them as one.
+        `thumbnail` is for a job without a picture of its own (lip-sync over a clip shows the clip's)."""
+        job = self._new_job(request, group_id)
+        job.thumbnail = thumbnail
+        await self._admit(job)
+        return job.snapshot()
+
+    def _new_job(self, request: GenerationRequest, group_id: str | None) -> Job:
         request.validated()
         job = Job(request=request, backend=self.services.backend, group_id=group_id)
         quote = self.prices.quote(request) if self.prices is not None else None
         job.estimated_usd = quote.usd if quote is not None else None
+        return job
+
+    async def _admit(self, job: Job, *, start: bool = True) -> None:
         self.jobs[job.id] = job
         await self.services.persist(job)
         self.services.emit(job)
-        self._start(job)
-        return job.snapshot()
+        if start:
+            self._start(job)
+
+    async def submit_storyboard(self, keyframes: Sequence[str], base: GenerationRequest) -> tuple[list[Job], Job]:
+        """One transition per consecutive pair of keyframes, as one group, and the film that joins them when
+        all are done. Everything is validated before anything is saved (raises ValidationError); the film is
+        saved first, so no part is ever without it."""
+        requests = storyboard.part_requests(keyframes, base)
+        group_id = uuid.uuid4().hex
+        parts = [self._new_job(r, group_id) for r in requests]
+        film = Job(
+            request=storyboard.film_request(keyframes, base),
+            backend=self.services.backend,
+            group_id=group_id,
+            parts=tuple(p.id for p in parts),
+            state=JobState.WAITING,
+        )
+        film.created_at = max(p.created_at for p in parts) + 1e-3  # listed after (above) its parts
+        await self._admit(film, start=False)  # saved before its parts; started once they are known
+        for part in parts:
+            await self._admit(part)
+        self._start(film)
+        return [p.snapshot() for p in parts], film.snapshot()
 
     async def retry(self, job_id: str) -> Job:
         """A new job with the same settings (the user's explicit choice, also for `unknown` jobs). It joins the
-        original's group, so a set's row counts it."""
+        original's group, so a set's row counts it. A film is retried as a new film: its finished parts are
+        kept (and parts already retried by hand are used), only the others are sent again."""
         original = self.jobs[job_id]
-        return await self.submit(original.request, group_id=original.group_id)
+        if original.is_film:
+            return await self._retry_film(original)
+        return await self.submit(original.request, group_id=original.group_id, thumbnail=original.thumbnail)
+
+    async def _retry_film(self, film: Job) -> Job:
+        group = [j for j in self.jobs.values() if j.group_id == film.group_id]
+        kept: list[Job | None] = []
+        for part_id in film.parts:
+            part = self.jobs.get(part_id) or await self.services.disk_call(self.store.get, part_id)
+            kept.append(storyboard.reusable_part(part, group) if part is not None else None)
+        parts: list[Job] = []
+        fresh: list[Job] = []
+        for part_id, keep in zip(film.parts, kept, strict=True):
+            if keep is not None:
+                parts.append(keep)
+                continue
+            source = self.jobs.get(part_id) or await self.services.disk_call(self.store.get, part_id)
+            if source is None:
+                raise ValidationError([FieldError("image_url", "A part of this storyboard was removed.")])
+            job = self._new_job(source.request, film.group_id)
+            parts.append(job)
+            fresh.append(job)
+        new_film = Job(
+            request=film.request,
+            backend=self.services.backend,
+            group_id=film.group_id,
+            parts=tuple(p.id for p in parts),
+            state=JobState.WAITING,
+        )
+        await self._admit(new_film, start=False)
+        for job in fresh:
+            await self._admit(job)
+        self._start(new_film)
+        return new_film.snapshot()
 
     def cancel(self, job_id: str) -> bool:
         """Stop working on a job. Never-sent jobs are never sent; sent ones stop being watched. A create in
@@ -536,11 +607,64 @@ class JobEngine:
                 except Exception:
                     log.exception("could not renew job leases")
 
+    def _wake_films(self, job: Job) -> None:
+        waiters, self._change_waiters = self._change_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _part_changed(self) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._change_waiters.append(waiter)
+        await waiter
+
+    async def _film(self, job: Job) -> None:
+        """Wait for the parts (as the UI sees them change), then join their clips off the loop's thread."""
+        from pixdesk.jobs import media  # PyAV: loaded when a film is first joined, not at start
+
+        svc = self.services
+        while True:
+            parts = [self.jobs.get(i) or await svc.disk_call(self.store.get, i) for i in job.parts]
+            step = storyboard.next_step(parts)
+            if step.action == "fail":
+                await svc.move(job, JobState.FAILED, failure=Failure(step.message))
+                return
+            if step.action == "join":
+                break
+            if job.state is not JobState.WAITING:
+                await svc.move(job, JobState.WAITING, detail=step.message)
+            elif job.detail != step.message:
+                svc.show_detail(job, step.message)
+            await self._part_changed()
+        dest = Path(job.file_path) if job.file_path else svc.library.video_path(job)
+        await svc.move(job, JobState.DOWNLOADING, detail=f"joining {len(step.clips)} parts…")
+        stop = lambda: svc.closing or job.id in svc.cancel_requested or job.id in svc.removed  # noqa: E731
+        try:
+            result = await svc.disk_call(lambda: media.join_clips(step.clips, dest, should_stop=stop))
+        except media.MediaCancelled:
+            raise asyncio.CancelledError from None
+        except (media.MediaError, OSError) as exc:
+            await svc.move(job, JobState.FAILED, failure=Failure(f"The parts could not be joined: {exc}"))
+            return
+        job.file_path = str(result.path)
+        job.video_size = result.path.stat().st_size if result.path.is_file() else None
+        job.finished_at = time.time()
+        job.thumbnail = job.thumbnail or next((p.thumbnail for p in parts if p is not None and p.thumbnail), None)
+        try:
+            await svc.disk_call(svc.library.write_sidecar, job, result.path)
+        except OSError as exc:
+            log.warning("film %s: its sidecar could not be written: %s", job.id[:8], exc)
+        job.progress = 1.0
+        await svc.move(job, JobState.COMPLETED)
+
     async def _run(self, job: Job) -> None:
         svc = self.services
         holding_slot = False
         just_sent = False
         try:
+            if job.is_film:
+                await self._film(job)
+                return
             if job.state is JobState.UNKNOWN and job.server_id is None:
                 await stages.resolve(svc, job)  # never resent: found in the usage logs, or known not created
             elif job.server_id is None:

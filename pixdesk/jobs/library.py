@@ -92,6 +92,7 @@ class Library:
             "finished_at": _iso(job.finished_at),
             "credits_used": job.credits,
             "file_size": job.video_size,
+            **({"storyboard_parts": list(job.parts)} if job.parts else {}),
         }
 
     def write_sidecar(self, job: Job, video: Path) -> Path:

@@ -99,6 +99,9 @@ class Job:
     client_request_id: str | None = field(default_factory=new_client_request_id)
     group_id: str | None = None  # jobs made together (variations, a batch, a storyboard) share one
     favourite: bool = False  # starred by the person: a filter in the library, kept across restarts
+    # A storyboard's film: the ids of its transition parts, in order. Never sent: it waits for them and joins
+    # their clips here (empty for every job the server makes).
+    parts: tuple[str, ...] = ()
     version: int = 0  # bumped on every write: the store never lets an older copy overwrite a newer one
 
     def snapshot(self) -> Job:
@@ -118,6 +121,10 @@ class Job:
     def at_server(self) -> bool:
         """The server has (or may have) this job: stopping or removing it does not stop the charge."""
         return self.server_id is not None or self.state is JobState.SUBMITTING
+
+    @property
+    def is_film(self) -> bool:
+        return bool(self.parts)
 
     @property
     def is_final(self) -> bool:

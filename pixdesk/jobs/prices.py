@@ -58,12 +58,15 @@ class PriceBook:
 
         return await asyncio.get_running_loop().run_in_executor(None, self.refresh, client, model_id)
 
-    def quote(self, request: GenerationRequest, count: int = 1) -> Estimate | None:
-        """The estimate for `count` jobs like `request`, or None when the price is unknown or variable."""
+    def quote(self, request: GenerationRequest, count: int = 1, seconds: float | None = None) -> Estimate | None:
+        """The estimate for `count` jobs like `request`, or None when the price is unknown or variable.
+        `seconds` is the length for a model without a duration of its own (lip-sync: the clip's)."""
         with self._lock:
             pricing = self._pricing.get(request.model)
         resolution = str(request.effective("resolution") or "")
         duration = request.effective("duration")
+        if duration is None:
+            duration = seconds
         if pricing is None or not isinstance(duration, int | float) or duration <= 0:
             return None
         return estimate(pricing, resolution=resolution, duration_seconds=float(duration), count=max(1, count))

@@ -18,6 +18,10 @@ class Action(StrEnum):
     PLAY = "play"
     SAVE = "save"
     OPEN_FOLDER = "folder"
+    EXPORT_FRAME = "export_frame"
+    EXPORT_GIF = "export_gif"
+    SPEAK = "speak"
+    CONTINUE = "continue"
     COPY_PROMPT = "copy"
     REUSE = "reuse"
     RETRY = "retry"
@@ -27,6 +31,8 @@ class Action(StrEnum):
 
 
 _ALWAYS = frozenset({Action.COPY_PROMPT, Action.REUSE, Action.REMOVE})
+# What a finished clip on disk offers besides playing and saving it.
+_CLIP_TOOLS = frozenset({Action.EXPORT_FRAME, Action.EXPORT_GIF, Action.SPEAK, Action.CONTINUE})
 _RUNNING = _ALWAYS | {Action.CANCEL}
 
 ACTIONS: dict[JobState, frozenset[Action]] = {
@@ -36,7 +42,7 @@ ACTIONS: dict[JobState, frozenset[Action]] = {
     S.QUEUED: _RUNNING,
     S.GENERATING: _RUNNING,
     S.DOWNLOADING: _RUNNING,
-    S.COMPLETED: _ALWAYS | {Action.PLAY, Action.SAVE, Action.OPEN_FOLDER, Action.RETRY},
+    S.COMPLETED: _ALWAYS | {Action.PLAY, Action.SAVE, Action.OPEN_FOLDER, Action.RETRY, *_CLIP_TOOLS},
     S.FAILED: _ALWAYS | {Action.RETRY},
     S.CANCELLED: _ALWAYS | {Action.RETRY, Action.RESUME},
     S.UNKNOWN: _ALWAYS | {Action.RETRY},
@@ -47,7 +53,8 @@ ACTIONS: dict[JobState, frozenset[Action]] = {
 _WORKING = {S.QUEUED, S.GENERATING, S.DOWNLOADING}
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.PREPARING: frozenset({S.WAITING, S.FAILED, S.CANCELLED, S.STALLED}),
-    S.WAITING: frozenset({S.PREPARING, S.SUBMITTING, S.FAILED, S.CANCELLED, S.STALLED}),
+    # WAITING -> DOWNLOADING: a storyboard's film, whose parts are all done, is being joined here.
+    S.WAITING: frozenset({S.PREPARING, S.SUBMITTING, S.DOWNLOADING, S.FAILED, S.CANCELLED, S.STALLED}),
     S.SUBMITTING: frozenset({S.WAITING, S.QUEUED, S.UNKNOWN, S.FAILED, S.CANCELLED, S.STALLED, S.NOT_CREATED}),
     S.QUEUED: frozenset({*_WORKING, S.FAILED, S.CANCELLED, S.STALLED}),
     S.GENERATING: frozenset({*_WORKING, S.FAILED, S.CANCELLED, S.STALLED}),
@@ -71,7 +78,11 @@ def can_move(current: JobState, new: JobState) -> bool:
 def allowed_actions(job: Job) -> frozenset[Action]:
     actions = set(ACTIONS[job.state])
     if job.state is S.COMPLETED and not job.file_path:
-        actions -= {Action.PLAY, Action.SAVE, Action.OPEN_FOLDER}
+        actions -= {Action.PLAY, Action.SAVE, Action.OPEN_FOLDER, *_CLIP_TOOLS}
+    if job.is_film:
+        actions.discard(Action.RESUME)  # a film is never sent: Retry joins it again, sending only what failed
+        if job.state is S.COMPLETED:
+            actions.discard(Action.RETRY)
     if Action.RESUME in actions and job.state is S.CANCELLED and job.server_id is None:
         actions.discard(Action.RESUME)  # never sent: nothing at the server to watch (Retry sends it)
     return frozenset(actions)

@@ -62,6 +62,7 @@ COLUMNS = (
     "server_seconds",
     "group_id",
     "favourite",
+    "parts",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)}, request_json, owner, lease_until FROM jobs"
 
@@ -118,6 +119,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE jobs ADD COLUMN group_id TEXT;
     ALTER TABLE jobs ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7: a storyboard's film lists its transition parts (a JSON array of job ids)
+    """
+    ALTER TABLE jobs ADD COLUMN parts TEXT;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -400,6 +405,7 @@ class JobStore:
         values: list[object] = [getattr(job, c) for c in COLUMNS]
         values[COLUMNS.index("state")] = job.state.value
         values[COLUMNS.index("version")] = int(job.version)
+        values[COLUMNS.index("parts")] = json.dumps(list(job.parts)) if job.parts else None
         extra = ("request_json", "owner", "lease_until")
         placeholders = ", ".join("?" for _ in range(len(COLUMNS) + len(extra)))
         updates = ", ".join(f"{c}=excluded.{c}" for c in (*COLUMNS[1:], *extra))
@@ -506,6 +512,7 @@ class JobStore:
             server_seconds=_real(data["server_seconds"]),
             group_id=_text(data["group_id"]),
             favourite=bool(data["favourite"]),
+            parts=_parts(data["parts"]),
         )
 
     def get(self, job_id: str) -> Job | None:
@@ -545,3 +552,14 @@ class JobStore:
         """Unfinished jobs, oldest first, that no other live process holds: what a start may resume
         (the engine still `claim`s each one, which is the atomic step)."""
         return [self._job(r) for r in self._unfinished_rows() if self._is_free(r[-2], r[-1])]
+
+
+def _parts(value: object) -> tuple[str, ...]:
+    """A film's part ids; anything that is not a JSON list of strings reads as none (an ordinary job)."""
+    if not value:
+        return ()
+    try:
+        parsed = json.loads(str(value))
+    except ValueError:
+        return ()
+    return tuple(parsed) if isinstance(parsed, list) and all(isinstance(i, str) for i in parsed) else ()
