@@ -2,7 +2,9 @@
 
 Checked like images: by what the bytes are (not the name), empty and oversized files refused with a
 reason, an http(s) URL passed through. A local file becomes a base64 data URI; its size is capped so a
-create uploads in seconds. Blocking: call it off the UI thread.
+create uploads in seconds. Optionally its length is checked too (`max_seconds`), by reading its header with
+PyAV, so a clip the service would refuse is refused here, before any money is at stake. Blocking: call it off
+the UI thread.
 """
 
 from __future__ import annotations
@@ -57,9 +59,27 @@ _WHAT = {
 }
 
 
-def inspect_media(path: str | os.PathLike[str], kind: MediaKind) -> tuple[str, int]:
-    """(MIME type, size) of a local clip or recording; raises MediaRejected with the reason."""
-    what, formats, limit = _WHAT[kind]
+def media_seconds(path: str | os.PathLike[str]) -> float | None:
+    """How long a local clip or recording lasts, from its header; None when the file does not say."""
+    import av  # here, not at the top: only a length check needs the decoder library
+
+    with av.open(os.fspath(path)) as container:
+        if container.duration:
+            return container.duration / 1_000_000
+        lengths = [float(s.duration * s.time_base) for s in container.streams if s.duration and s.time_base]
+        return max(lengths) if lengths else None
+
+
+def inspect_media(
+    path: str | os.PathLike[str], kind: MediaKind, *, limit: int | None = None, max_seconds: float | None = None
+) -> tuple[str, int]:
+    """(MIME type, size) of a local clip or recording; raises MediaRejected with the reason.
+
+    `limit` overrides the size cap of its kind (in bytes); with `max_seconds` the file must also be readable
+    and last no longer than that.
+    """
+    what, formats, default_limit = _WHAT[kind]
+    limit = default_limit if limit is None else limit
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -77,15 +97,34 @@ def inspect_media(path: str | os.PathLike[str], kind: MediaKind) -> tuple[str, i
     if mime is None:
         raise MediaRejected(f"{p.name} is not a {what} PixDesk can send (use {formats}).")
     if size > limit:
-        raise MediaRejected(f"{p.name} is {size / 1e6:.1f} MB; a {what} can be at most {limit // 1_000_000} MB.")
+        raise MediaRejected(f"{p.name} is {size / 1e6:.1f} MB; a {what} can be at most {_megabytes(limit)}.")
+    if max_seconds is not None:
+        import av  # here, not at the top: only a length check needs the decoder library
+
+        try:
+            seconds = media_seconds(p)
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise MediaRejected(f"{p.name} cannot be read as a {what} ({reason}).") from None
+        if seconds is None:
+            raise MediaRejected(f"{p.name} does not say how long it is; it may be damaged.")
+        if seconds > max_seconds:
+            raise MediaRejected(f"{p.name} lasts {seconds:.1f} s; a {what} can last at most {max_seconds:g} s.")
     return mime, size
 
 
-def prepare_media(source: str | os.PathLike[str], kind: MediaKind) -> PreparedMedia:
-    """The URL to send for `source`: an http(s) URL as it is, a local file as a checked data URI."""
+def _megabytes(limit: int) -> str:
+    return f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit:,} bytes"
+
+
+def prepare_media(
+    source: str | os.PathLike[str], kind: MediaKind, *, limit: int | None = None, max_seconds: float | None = None
+) -> PreparedMedia:
+    """The URL to send for `source`: an http(s) URL as it is, a local file as a checked data URI (see
+    inspect_media for `limit` and `max_seconds`)."""
     text = os.fspath(source)
     if is_web_url(text):
         return PreparedMedia(text.strip(), "", 0)
-    mime, _ = inspect_media(text, kind)
+    mime, _ = inspect_media(text, kind, limit=limit, max_seconds=max_seconds)
     data = Path(text).read_bytes()
     return PreparedMedia(DataUri(f"data:{mime};base64," + _b64(data)), mime, len(data))

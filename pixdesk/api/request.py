@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from pixdesk.api.catalogue import DEFAULT_MODEL, MODELS, ModelSpec, Param, get_model
@@ -75,6 +76,19 @@ class GenerationRequest:
         param = spec.param(name)
         value = getattr(self, param.field, None)
         return param.default if value is None else value
+
+    @property
+    def headline(self) -> str:
+        """What a list shows as the job's title: the prompt, or for lip-sync what is said."""
+        if self.prompt.strip():
+            return self.prompt
+        line = (self.lip_sync_tts_content or "").strip()
+        if line:
+            return f"Says “{line}”"
+        if self.audio:
+            name = self.audio.rsplit("/", 1)[-1] if "://" in self.audio else Path(self.audio).name
+            return f"Lip-sync to {name}"
+        return ""
 
     def inputs(self) -> dict[str, str]:
         """The named inputs that were given, by wire name (`image_url`: the path or URL the user picked)."""

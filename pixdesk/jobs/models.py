@@ -127,6 +127,12 @@ class Job:
         return bool(self.parts)
 
     @property
+    def title(self) -> str:
+        """The row's title: the prompt (or what a lip-sync says); a storyboard's film says it is one."""
+        text = self.request.headline
+        return f"Film of {len(self.parts) + 1} keyframes · {text}" if self.is_film else text
+
+    @property
     def is_final(self) -> bool:
         return self.state in FINAL
 

@@ -123,7 +123,7 @@ class GroupSummary:
 
     @property
     def prompt(self) -> str:
-        return self.first.request.prompt
+        return self.first.title
 
     @property
     def states(self) -> Counter[JobState]:
@@ -193,8 +193,21 @@ class GroupSummary:
         parts += [f"{states[state]} {word}" for state, word in _ENDINGS if states[state]]
         return parts
 
+    @property
+    def film(self) -> Job | None:
+        """A storyboard's film (the newest, after a retry); None for any other group."""
+        films = [job for job in self.jobs if job.is_film]
+        return max(films, key=lambda j: j.created_at) if films else None
+
     def summary_text(self) -> str:
-        """The group row's second line: "Group of 8 · 3 of 8 done · 1 failed"."""
+        """The group row's second line: "Group of 8 · 3 of 8 done · 1 failed", or for a storyboard
+        "Storyboard · 1 of 2 transitions done · film waiting"."""
+        film = self.film
+        if film is not None:
+            transitions = [job for job in self.jobs if not job.is_film]
+            done = sum(1 for job in transitions if job.state is JobState.COMPLETED)
+            said = "joined" if film.state is JobState.COMPLETED else film.state.value
+            return f"Storyboard · {done} of {len(transitions)} transitions done · film {said}"
         return " · ".join([f"Group of {self.count}", *self.outcome_parts()])
 
 
@@ -260,7 +273,7 @@ def accessible_text(job: Job, now: float | None = None) -> str:
             parts.append(f"saved to {Path(job.file_path).name}")
     if job.error and state in FINAL:
         parts.append(clean_text(job.error, ACCESSIBLE_REASON_LIMIT))
-    text = f"{state.value}: {clean_text(job.request.prompt, ACCESSIBLE_PROMPT_LIMIT)}"
+    text = f"{state.value}: {clean_text(job.title, ACCESSIBLE_PROMPT_LIMIT)}"
     if parts:
         text += " — " + ", ".join(parts)
     money = cost_text(job)
@@ -291,7 +304,7 @@ def group_tooltip_text(group: GroupSummary) -> str:
 
 
 def tooltip_text(job: Job) -> str:
-    lines = [job.request.prompt]
+    lines = [job.title]
     if job.error:
         lines.append(f"\n{job.state.value.capitalize()}: {clean_text(job.error, 600)}")
         if job.error_status:
@@ -387,7 +400,7 @@ class JobListModel(QAbstractListModel):
         if job is None:  # a row on its way out
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return job.request.prompt
+            return job.title
         if role == JobRole:
             return job
         if role == StatusRole:
@@ -479,7 +492,7 @@ class JobListModel(QAbstractListModel):
         self._by_id = {job.id: job for job in self._jobs}
         self._reindex()
         self._keys.clear()
-        self._keys.update((job.id, fold(job.request.prompt)) for job in self._jobs)
+        self._keys.update((job.id, fold(job.title)) for job in self._jobs)
         self._members = {}
         for job in reversed(self._jobs):
             if job.group_id is not None:
@@ -504,8 +517,8 @@ class JobListModel(QAbstractListModel):
             self._thumbs.pop(job.id, None)
         self._jobs[self._pos[job.id]] = job
         self._by_id[job.id] = job
-        if job.request.prompt != old.request.prompt:
-            self._keys[job.id] = fold(job.request.prompt)
+        if job.title != old.title:
+            self._keys[job.id] = fold(job.title)
         if job.group_id != old.group_id:  # not done today; handled so a row can never go missing
             self._leave_group(old)
             self._join_group(job)
@@ -532,7 +545,7 @@ class JobListModel(QAbstractListModel):
         self._jobs.insert(position, job)
         self._by_id[job.id] = job
         self._reindex()
-        self._keys[job.id] = fold(job.request.prompt)
+        self._keys[job.id] = fold(job.title)
         self._join_group(job)
         self._sync(self._layout())
         self._group_changed(job.group_id)
@@ -1170,7 +1183,7 @@ class JobDelegate(QStyledItemDelegate):
         left = thumb_rect.right() + margin + 2
         top = rect.top() + 10
         # Prompt (elided) and details.
-        title_rect = self._paint_title(painter, option, left, badge.left() - margin, top, job.request.prompt, look)
+        title_rect = self._paint_title(painter, option, left, badge.left() - margin, top, job.title, look)
         star = shows_star(job)
         right = (self.star_rect(rect).left() - 4) if star else rect.right() - margin
         detail_font = QFont(option.font)
