@@ -149,10 +149,11 @@ class CatalogueEntry:
         }
         if include & {"pricing", "all"}:
             out["pricing"] = self.pricing.public()
+        inputs, capabilities = _MODALITIES.get(self.id.rsplit("/", 1)[-1], _MODALITIES["image-to-video"])
         if include & {"modalities", "all"}:
-            out["modalities"] = {"input": ["text", "image"], "output": ["video"]}
+            out["modalities"] = {"input": list(inputs), "output": ["video"]}
         if include & {"capabilities", "all"}:
-            out["capabilities"] = ["image_to_video"] if "image" in self.id else ["text_to_video"]
+            out["capabilities"] = list(capabilities)
         return out
 
 
@@ -164,12 +165,40 @@ FAMILY = (
     "pixverse/v5.5/text-to-video",
     "pixverse/lip-sync",
 )
+# USD per second of video by resolution, each model its own: text-to-video a little cheaper than animating a
+# picture, a transition (two pictures) a little dearer, v5.5 dearer still. `pixverse/v5/image-to-video` keeps
+# DEFAULT_RATES.
+FAMILY_RATES: dict[str, dict[str, float]] = {
+    "pixverse/v5/image-to-video": DEFAULT_RATES,
+    "pixverse/v5/text-to-video": {"360p": 0.05, "540p": 0.05, "720p": 0.07, "1080p": 0.14},
+    "pixverse/v5/transition": {"360p": 0.07, "540p": 0.07, "720p": 0.09, "1080p": 0.18},
+    "pixverse/v5.5/image-to-video": {"360p": 0.08, "540p": 0.08, "720p": 0.11, "1080p": 0.22},
+    "pixverse/v5.5/text-to-video": {"360p": 0.075, "540p": 0.075, "720p": 0.1, "1080p": 0.2},
+}
+LIP_SYNC_USD = 0.25  # a fixed price per lip-sync generation, whatever the clip's length
+# What each model takes and does, for `include=modalities` / `include=capabilities`.
+_MODALITIES = {
+    "image-to-video": (["text", "image"], ["image_to_video"]),
+    "text-to-video": (["text"], ["text_to_video"]),
+    "transition": (["text", "image"], ["image_to_video", "transition"]),
+    "lip-sync": (["video", "audio", "text"], ["video_to_video", "lip_sync"]),
+}
+
+
+def family_pricing(model: str) -> Pricing:
+    """The simulator's price of a model of the family: per-second rates by resolution (the §1b `variants`
+    shape), except lip-sync, which is a `fixed` price per generation. Lip-sync is priced per job, not per second
+    of the clip, because a quote must be exact before the job is sent and a client does not reliably know a
+    clip's length (a web URL it never downloads); the clip's length is bounded by the service anyway."""
+    if model.endswith("/lip-sync"):
+        return fixed_pricing(LIP_SYNC_USD, per=1, measure="generation", name="lip-sync")
+    return variants_pricing(FAMILY_RATES.get(model, DEFAULT_RATES))
 
 
 def default_catalogue(models: Iterable[str] = FAMILY) -> list[CatalogueEntry]:
-    """The family of §1c, each with a short alias ("pixverse-v5-image-to-video") and the default prices."""
+    """The family of §1c, each with a short alias ("pixverse-v5-image-to-video") and its own price."""
     return [
-        CatalogueEntry(m, [m.replace("/", "-")], default_pricing(), name=m.split("/", 1)[-1].replace("/", " "))
+        CatalogueEntry(m, [m.replace("/", "-")], family_pricing(m), name=m.split("/", 1)[-1].replace("/", " "))
         for m in models
     ]
 
@@ -388,6 +417,7 @@ __all__ = [
     "QueryError",
     "default_catalogue",
     "default_pricing",
+    "family_pricing",
     "fixed_pricing",
     "variable_pricing",
     "variants_pricing",

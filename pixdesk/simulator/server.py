@@ -6,8 +6,6 @@ injected to exercise the client's retry rules; counters tell a test what the ser
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import itertools
 import json
@@ -35,6 +33,7 @@ from pixdesk.simulator.billing import CREDITS_PER_USD, CatalogueEntry, Pricing, 
 from pixdesk.simulator.durations import Durations, quantile
 from pixdesk.simulator.persist import GenerationFiles
 from pixdesk.simulator.render import RenderSpec, render_video
+from pixdesk.simulator.validate import FILES_PREFIX, own_file_name, validate_body
 
 CREATE_PATHS = {"/v2/video/generations", "/v2/generate/video/pixverse/generation"}
 BILLING_PATH = "/v2/billing"
@@ -42,9 +41,9 @@ MODELS_PATH = "/v1/models"
 METRICS_PATH = "/models/metrics"
 LOGS_PATH = "/v2/logs"
 LEDGER_PATH = "/v2/billing/transactions"
-FILES_PREFIX = "/files/"
 DEMO_BALANCE_USD = 25.0
-MAX_BODY = 40 * 1024 * 1024
+# A lip-sync clip may be 50 MB (pixdesk.api.media_inputs), two thirds more as base64: the body must fit it.
+MAX_BODY = 96 * 1024 * 1024
 STREAM_WRITE_TIMEOUT = 5.0
 # The listen backlog: socketserver's default of 5 resets or stalls connections as soon as a few dozen clients
 # (a batch of jobs, a benchmark) connect at once; the real service takes them all.
@@ -169,8 +168,9 @@ class Simulator:
         """`state_dir` (demo mode: under the data folder) makes generations and their videos survive a
         restart; its clock is then wall time, since a generation's age must carry across processes.
 
-        `catalogue` is the server's model list and price table (`billing.default_catalogue()`: per-second
-        rates by resolution); what a create costs follows it. The lags model the §1b pipelines that report
+        `catalogue` is the server's model list and price table (`billing.default_catalogue()`: each model of the
+        family its own per-second rates by resolution, lip-sync a fixed price per job); what a create costs
+        follows it. The lags model the §1b pipelines that report
         late (a log row `logs_lag_seconds` after its request, a charge `ledger_lag_seconds` after completion).
 
         `durations` makes each generation's total time a draw from that distribution (a fifth of it queued,
@@ -272,59 +272,15 @@ class Simulator:
         return self.stats.count("create")
 
     # -- the model -------------------------------------------------------------------------------
-    def validate(self, body: Any, spec: ModelSpec | None) -> list[str]:
-        if not isinstance(body, dict):
-            return ["body: Expected object"]
-        if spec is None:
-            return [f"model: Invalid enum value. Expected {' | '.join(repr(m) for m in MODELS)}"]
-        problems: list[str] = []
-        known = {p.name for p in spec.params} | {"model"}
-        for key in body:
-            if key not in known:
-                problems.append(f"{key}: Unrecognized key")
-        for param in spec.params:
-            value = body.get(param.name)
-            if param.name not in body:
-                if param.required:
-                    problems.append(f"{param.name}: Required")
-                continue
-            if value is None:
-                problems.append(
-                    f"{param.name}: Expected {'string' if param.kind != 'int' else 'number'}, received null"
-                )
-                continue
-            if param.kind in ("text", "image"):
-                if not isinstance(value, str):
-                    problems.append(f"{param.name}: Expected string")
-                elif param.required and not value.strip():
-                    problems.append(f"{param.name}: String must contain at least 1 character(s)")
-                elif param.max_length and len(value) > param.max_length:
-                    problems.append(f"{param.name}: String must contain at most {param.max_length} character(s)")
-            elif param.kind == "enum" and value not in param.choices:
-                allowed = " | ".join(repr(c) for c in param.choices)
-                problems.append(f"{param.name}: Invalid enum value. Expected {allowed}, received {value!r}")
-            elif param.kind == "int" and (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or not (param.minimum or 0) <= value <= (param.maximum or 2**31)
-            ):
-                problems.append(f"{param.name}: Number must be an integer between {param.minimum} and {param.maximum}")
-        image = body.get("image_url")
-        if isinstance(image, str) and image:
-            if image.startswith("data:"):
-                head, _, payload = image.partition(",")
-                if not head.startswith(("data:image/jpeg;base64", "data:image/png;base64")):
-                    problems.append("image_url: Only JPEG and PNG data URIs are accepted")
-                else:
-                    try:
-                        base64.b64decode(payload, validate=True)
-                    except (binascii.Error, ValueError):
-                        problems.append("image_url: Invalid base64 data")
-            elif not image.startswith("https://") and not image.startswith("http://127.0.0.1"):
-                problems.append("image_url: Invalid url")
-        if body.get("resolution") == "1080p" and body.get("duration") == 8:
-            problems.append("duration: 1080p supports 5 seconds only")
-        return problems
+    def validate(self, body: Any, spec: ModelSpec | None = None) -> list[str]:
+        """Every problem with a create body, as the API words it (each names its field); empty when valid.
+
+        Each model's body is checked against every field of its schema (see `validate.validate_body`); this
+        simulator's own URLs count as images, and its download URLs as clips to lip-sync."""
+        return validate_body(body, self._own_url())
+
+    def _own_url(self) -> str | None:
+        return self.url if self._server is not None else None
 
     # -- prices and bookkeeping -----------------------------------------------------------------
     def entry_for(self, model: str) -> CatalogueEntry | None:
@@ -581,16 +537,11 @@ class Simulator:
                 self.balance_usd -= billing.usd_of(gen.credits)
 
     def _render(self, body: dict[str, Any]) -> Future[Path]:
-        spec = RenderSpec(
-            image_url=body["image_url"],
-            resolution=body.get("resolution", "720p"),
-            duration=body.get("duration", 5),
-            style=body.get("style"),
-            seed=body.get("seed"),
-            lip_sync_text=body.get("lip_sync_tts_content"),
-            speaker=body.get("lip_sync_tts_speaker"),
-            prompt=body.get("prompt", ""),
-        )
+        video_url, video_file = body.get("video_url"), None
+        name = own_file_name(video_url) if isinstance(video_url, str) else None
+        if name is not None:  # a clip this simulator rendered: read from disk, known by its name whatever the port
+            video_url, video_file = f"{FILES_PREFIX}{name}", str(self.workdir / name)
+        spec = RenderSpec.from_body(body, video_file=video_file, video_url=video_url)
         key = spec.cache_key()
         with self._lock:
             existing = self._renders.get(key)
