@@ -16,14 +16,25 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pixdesk import __version__
-from pixdesk.api.catalogue import DEFAULT_MODEL, SPEAKERS, STYLES
+from pixdesk.api.catalogue import (
+    DEFAULT_MODEL,
+    FORM_MODELS,
+    LIP_SYNC_MAX,
+    MODELS,
+    PIXVERSE_LIP_SYNC,
+    SPEAKERS,
+    STYLES,
+    THINKING_TYPES,
+    ModelSpec,
+)
 from pixdesk.api.errors import EXIT_CODES, EXIT_OK, ErrorKind, exit_code_for_kind
-from pixdesk.api.request import GenerationRequest
+from pixdesk.api.request import FieldError, GenerationRequest
 from pixdesk.api.text import clean_text
 from pixdesk.config import load_settings
 from pixdesk.launch import COMMANDS, open_window, split_gui_arguments
@@ -50,7 +61,8 @@ the server at once (--max-in-flight, else Settings). Every image is checked befo
 an existing folder, and each clip is named from the prompt, the image and the seed.
 
 exit codes (with several jobs, the most serious outcome of any of them wins, in this order):
-  4    a job's outcome is unknown (`pixdesk resume` keeps looking), or a network problem or timeout
+  4    a job's outcome is unknown (`pixdesk resume` keeps looking), a network problem, or --timeout ran out
+       (the jobs the server has go on there: `pixdesk resume` fetches them and never sends them again)
   3    the API refused a job: key, credits, validation, a failed generation. After a refused key or an empty
        account nothing more is sent: jobs not sent yet end at once (never sent, never charged); jobs the server
        has are watched to their end, or stall at once when refused too (`pixdesk resume` finishes them)
@@ -59,12 +71,93 @@ exit codes (with several jobs, the most serious outcome of any of them wins, in 
   130  interrupted (Ctrl+C): jobs not sent yet are not sent; jobs the server has stay saved for `pixdesk resume`
 """
 
+LIPSYNC_EPILOG = """\
+CLIP is sent as it is when it is an https:// URL, as a checked data URI when it is a file (MP4, MOV or WebM), or,
+given the id of a finished job (`pixdesk jobs`), as that job's saved clip. Exactly one of --line (spoken in
+--voice) or --audio-file (WAV, MP3 or M4A). The clip and the recording are checked before anything is sent.
+
+exit codes: as `pixdesk generate` (0 written · 2 bad input · 3 refused by the API · 4 network, unknown or
+--timeout · 130 interrupted)
+"""
+
+# How each request field is named on the command line, so a refusal names the option to change.
+GENERATE_OPTION_NAMES: dict[str, str] = {
+    "model": "--model",
+    "image_url": "IMAGE",
+    "tail_image_url": "--last-frame",
+    "prompt": "--prompt",
+    "negative_prompt": "--negative-prompt",
+    "resolution": "--resolution",
+    "duration": "--duration",
+    "style": "--style",
+    "seed": "--seed",
+    "lip_sync_tts_content": "--lip-sync-text",
+    "lip_sync_tts_speaker": "--speaker",
+    "aspect_ratio": "--aspect-ratio",
+    "generate_audio_switch": "--audio",
+    "generate_multi_clip_switch": "--multi-clip",
+    "thinking_type": "--thinking",
+}
+LIPSYNC_OPTION_NAMES: dict[str, str] = {
+    **GENERATE_OPTION_NAMES,
+    "video_url": "CLIP",
+    "audio_url": "--audio-file",
+    "lip_sync_tts_content": "--line",
+    "lip_sync_tts_speaker": "--voice",
+}
+PRICE_OPTION_NAMES: dict[str, str] = {"model": "--model", "resolution": "--resolution", "duration": "--duration"}
+
+
+def choices_of(name: str, models: Iterable[str]) -> list[Any]:
+    """Every value any of `models` allows for `name`, in the catalogue's order: argparse offers them all, and
+    `GenerationRequest.validate` then says which the chosen model lacks (10 s is v5.5's only)."""
+    values: dict[Any, None] = {}
+    for model in models:
+        spec = MODELS[model]
+        if spec.has(name):
+            values.update(dict.fromkeys(spec.param(name).choices))
+    return sorted(values) if all(isinstance(v, int) for v in values) else list(values)
+
+
+def refusal(errors: list[FieldError], names: Mapping[str, str]) -> str:
+    """The first problem as one line that names the option to change (`--last-frame: Choose the picture ...`)."""
+    first = errors[0]
+    option = names.get(first.field)
+    return f"{option}: {first.message}" if option else first.message
+
+
+# The options that tell the models apart, as `generate --help` lists them under each model.
+_MODEL_OPTIONS = (
+    "tail_image_url",
+    "aspect_ratio",
+    "generate_audio_switch",
+    "generate_multi_clip_switch",
+    "thinking_type",
+    "lip_sync_tts_content",
+)
+
+
+def models_help(models: Iterable[str]) -> str:
+    """`generate --help`'s list of models, from the catalogue: what each is for and what sets it apart."""
+    lines = ["models (--model; each takes only its own options, anything else is refused before a request is sent):"]
+    for model in models:
+        spec = MODELS[model]
+        takes = ["IMAGE" if spec.has("image_url") else "no IMAGE"]
+        takes += [GENERATE_OPTION_NAMES[p.name] for p in spec.params if p.name in _MODEL_OPTIONS]
+        seconds = "/".join(str(c) for c in spec.param("duration").choices) if spec.has("duration") else ""
+        default = " (default)" if spec is DEFAULT_MODEL else ""
+        lines.append(f"  {model}{default}: {spec.summary}")
+        lines.append(f"      {', '.join(takes)}" + (f"; {seconds} s" if seconds else ""))
+    lines.append("To make the character of a finished clip speak: `pixdesk lipsync`.")
+    return "\n".join(lines) + "\n\n"
+
 
 def _top_parser() -> _Parser:
     """The options before any command: all that opening the window needs."""
     parser = _Parser(
         prog="pixdesk",
-        description="Turn a still image into a short video (pixverse/v5). With no COMMAND, open the window with "
+        description="Turn a still image into a short video (pixverse/v5), or make one from a first and a last "
+        "picture, from words alone, or make a finished clip speak. With no COMMAND, open the window with "
         "the IMAGE files (paths or file:// URIs) loaded; when PixDesk is already running, its window takes them.",
     )
     parser.add_argument("--version", action="version", version=f"pixdesk {__version__}")
@@ -72,28 +165,98 @@ def _top_parser() -> _Parser:
     return parser
 
 
-def build_parser() -> _Parser:
-    spec = DEFAULT_MODEL
-    parser = _top_parser()
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", title="commands")
+def _add_run_options(cmd: argparse.ArgumentParser, *, what: str) -> None:
+    """What every command that runs jobs to a clip takes (generate, lipsync): where the answer goes and the
+    limits on money and time."""
+    cmd.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
+    cmd.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print a JSON summary instead of the path ({what})",
+    )
+    cmd.add_argument(
+        "--lookup-wait",
+        type=float,
+        default=LOOKUP_WAIT,
+        metavar="S",
+        help="when a create's answer is lost, look for it in the usage logs this long (default 120 s), then exit 4",
+    )
+    cmd.add_argument(
+        "--max-usd",
+        type=float,
+        metavar="X",
+        help="refuse (exit 2, before anything is sent) when the estimated cost is over X USD or no price is known",
+    )
+    cmd.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="stop waiting after S seconds (exit 4): what the server has goes on there and `pixdesk resume` "
+        "fetches it, never sending it again; what was not sent yet is not sent",
+    )
 
+
+def _add_generate(sub: Any) -> None:
     from pixdesk.jobs.batch import MAX_VARIATIONS
 
     gen = sub.add_parser(
         "generate",
-        help="run jobs headless and save the videos",
-        epilog=GENERATE_EPILOG,
+        help="run jobs headless and save the videos (any model of the family: --model)",
+        epilog=models_help(FORM_MODELS) + GENERATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gen.add_argument(
-        "image", nargs="+", metavar="IMAGE", help="JPEG/PNG/WebP/... files, or https:// URLs: each makes N jobs"
+        "image",
+        nargs="*",
+        metavar="IMAGE",
+        help="JPEG/PNG/WebP/... files, or https:// URLs: each makes N jobs (none for text-to-video)",
     )
-    gen.add_argument("--prompt", required=True)
-    gen.add_argument("--negative-prompt")
-    gen.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
-    gen.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
+    gen.add_argument(
+        "--model",
+        default=DEFAULT_MODEL.model_id,
+        choices=list(FORM_MODELS),
+        metavar="M",
+        help=f"the model (default {DEFAULT_MODEL.model_id}): {', '.join(FORM_MODELS)}",
+    )
+    gen.add_argument("--prompt", required=True, help="what should happen in the video")
+    gen.add_argument("--negative-prompt", help="what the video should avoid")
+    gen.add_argument(
+        "--last-frame",
+        metavar="IMAGE",
+        help="the picture the clip ends on (pixverse/v5/transition, which needs it)",
+    )
+    gen.add_argument(
+        "--aspect-ratio",
+        choices=choices_of("aspect_ratio", FORM_MODELS),
+        metavar="R",
+        help=f"the frame's shape for text-to-video: {', '.join(choices_of('aspect_ratio', FORM_MODELS))}",
+    )
+    gen.add_argument("--resolution", choices=choices_of("resolution", FORM_MODELS), help="the short side of the frame")
+    gen.add_argument(
+        "--duration",
+        type=int,
+        choices=choices_of("duration", FORM_MODELS),
+        help="seconds (10: v5.5 only; 1080p: 5 only)",
+    )
     gen.add_argument("--style", choices=list(STYLES))
     gen.add_argument("--seed", type=int, help="with --variations N: the seeds S, S+1, … S+N-1")
+    gen.add_argument(
+        "--audio",
+        action="store_const",
+        const=True,
+        help="v5.5: add a sound track made for the scene (music, ambience, effects)",
+    )
+    gen.add_argument(
+        "--multi-clip",
+        action="store_const",
+        const=True,
+        help="v5.5: cut between several shots instead of one continuous shot",
+    )
+    gen.add_argument(
+        "--thinking",
+        choices=list(THINKING_TYPES),
+        help="v5.5: let the model rewrite the prompt first (enabled: the default; auto: the model decides)",
+    )
     gen.add_argument(
         "--variations",
         type=int,
@@ -107,7 +270,7 @@ def build_parser() -> _Parser:
         metavar="K",
         help="at most K jobs at the server at once for this run (default: the limit in Settings)",
     )
-    gen.add_argument("--lip-sync-text")
+    gen.add_argument("--lip-sync-text", help="v5: a line the character speaks (image-to-video and transition)")
     gen.add_argument(
         "--speaker", choices=list(SPEAKERS), metavar="NAME", help=f"voice for --lip-sync-text: {', '.join(SPEAKERS)}"
     )
@@ -115,31 +278,43 @@ def build_parser() -> _Parser:
         "--out",
         help="where to write the MP4 (default: a name from the prompt, here); with several jobs, an existing folder",
     )
-    gen.add_argument("--demo", action="store_true", dest="sub_demo", help="use the built-in simulator")
-    gen.add_argument(
-        "--json",
-        action="store_true",
-        help='print a JSON summary instead of the path (several jobs: {"jobs": [...]}, one object each)',
+    _add_run_options(gen, what='several jobs: {"jobs": [...]}, one object each')
+
+
+def _add_lipsync(sub: Any) -> None:
+    lip = sub.add_parser(
+        "lipsync",
+        help="make the character in a finished clip speak (pixverse/lip-sync)",
+        epilog=LIPSYNC_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument(
-        "--lookup-wait",
-        type=float,
-        default=LOOKUP_WAIT,
-        metavar="S",
-        help="when a create's answer is lost, look for it in the usage logs this long (default 120 s), then exit 4",
+    lip.add_argument("clip", metavar="CLIP", help="a video file, an https:// URL, or the id of a finished job")
+    how = lip.add_mutually_exclusive_group(required=True)
+    how.add_argument("--line", metavar="TEXT", help=f"what the character says (up to {LIP_SYNC_MAX} characters)")
+    how.add_argument("--audio-file", metavar="FILE", help="a recording to lip-sync to instead (WAV, MP3 or M4A)")
+    lip.add_argument(
+        "--voice",
+        choices=list(SPEAKERS),
+        metavar="V",
+        help=f"the voice of --line (default Auto): {', '.join(SPEAKERS)}",
     )
-    gen.add_argument(
-        "--max-usd",
-        type=float,
-        metavar="X",
-        help="refuse (exit 2, before anything is sent) when the estimated cost of all the jobs is over X USD "
-        "or no price is known",
-    )
+    lip.add_argument("--out", required=True, metavar="FILE", help="where to write the MP4 (or an existing folder)")
+    _add_run_options(lip, what="an object")
+
+
+def _add_price(sub: Any) -> None:
+    from pixdesk.jobs.batch import MAX_VARIATIONS
 
     price = sub.add_parser("price", help="what a job would cost, from the API's live price list")
-    price.add_argument("--model", default=spec.model_id, choices=[spec.model_id])
-    price.add_argument("--resolution", choices=[str(c) for c in spec.param("resolution").choices])
-    price.add_argument("--duration", type=int, choices=[int(c) for c in spec.param("duration").choices])
+    price.add_argument(
+        "--model",
+        default=DEFAULT_MODEL.model_id,
+        choices=list(MODELS),
+        metavar="M",
+        help=f"the model (default {DEFAULT_MODEL.model_id}): {', '.join(MODELS)}",
+    )
+    price.add_argument("--resolution", choices=choices_of("resolution", MODELS))
+    price.add_argument("--duration", type=int, choices=choices_of("duration", MODELS), help="seconds")
     price.add_argument(
         "--variations",
         type=int,
@@ -153,6 +328,8 @@ def build_parser() -> _Parser:
     price.add_argument("--demo", action="store_true", dest="sub_demo", help="the built-in simulator's prices")
     price.add_argument("--json", action="store_true", help='print {"usd", "credits", "source"}')
 
+
+def _add_simulator(sub: Any) -> None:
     sim = sub.add_parser("simulator", help="serve the API simulator alone")
     sim.add_argument("--port", type=int, default=0)
     sim.add_argument("--queue-seconds", type=float, default=2.0)
@@ -166,6 +343,9 @@ def build_parser() -> _Parser:
     )
     sim.add_argument("--timing-seed", type=int, help="repeatable draws for --durations")
 
+
+def _add_books(sub: Any) -> None:
+    """The commands about saved jobs: list, resume, resend, spend."""
     jobs = sub.add_parser("jobs", help="list saved jobs, newest first")
     jobs.add_argument("--json", action="store_true")
     jobs.add_argument("--limit", type=int, default=50)
@@ -181,6 +361,50 @@ def build_parser() -> _Parser:
     spend = sub.add_parser("spend", help="what live jobs cost: today, this month, and per job")
     spend.add_argument("--json", action="store_true")
     spend.add_argument("--offline", action="store_true", help="do not ask the ledger for charges not confirmed yet")
+
+
+# Each command: how its options are added to the parser, in the order `pixdesk --help` lists them. A new command
+# (e.g. `storyboard`) is one entry here, one in `HANDLERS`, and its name in `pixdesk.launch.COMMANDS`.
+def _add_storyboard(sub: Any) -> None:
+    from pixdesk.api.catalogue import PIXVERSE_V5_TRANSITION as TRANSITION
+
+    board = sub.add_parser(
+        "storyboard",
+        help="keyframes joined into one film: a transition per pair (pixverse/v5/transition), then joined",
+        description="One transition per consecutive pair of IMAGEs, run as one group; when all are done they are "
+        "joined into one MP4 (without re-encoding when the parts match). The parts stay in the library.",
+    )
+    board.add_argument("image", nargs="+", metavar="IMAGE", help="the keyframes, in order (at least two)")
+    board.add_argument("--prompt", required=True, help="what happens between the keyframes")
+    board.add_argument("--negative-prompt", help="what the film should avoid")
+    board.add_argument("--resolution", choices=[str(c) for c in TRANSITION.param("resolution").choices])
+    board.add_argument(
+        "--duration", type=int, choices=[int(c) for c in TRANSITION.param("duration").choices], help="of each part"
+    )
+    board.add_argument("--style", choices=list(STYLES))
+    board.add_argument("--seed", type=int, help="the same seed for every part (steadier look across the film)")
+    board.add_argument("--lip-sync-text", help="a line spoken in every part")
+    board.add_argument("--speaker", choices=list(SPEAKERS), metavar="NAME", help="voice for --lip-sync-text")
+    board.add_argument("--max-in-flight", type=int, metavar="K", help="at most K parts at the server at once")
+    board.add_argument("--out", help="where to write the film (default: a name from the prompt, here)")
+    _add_run_options(board, what='{"jobs": [the parts], "film": {...}}')
+
+
+SUBPARSERS: tuple[Callable[[Any], None], ...] = (
+    _add_generate,
+    _add_lipsync,
+    _add_storyboard,
+    _add_price,
+    _add_simulator,
+    _add_books,
+)
+
+
+def build_parser() -> _Parser:
+    parser = _top_parser()
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND", title="commands")
+    for add in SUBPARSERS:
+        add(sub)
     parser.commands = tuple(sub.choices)
     # Set after the sub-commands, whose own usage lines start from `prog`.
     parser.usage = "%(prog)s [-h] [--version] [--demo] [IMAGE ...]\n       %(prog)s [--demo] COMMAND [options]"
@@ -205,22 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         from pixdesk.logs import setup_logging
 
         setup_logging()
-    if args.command == "generate":
-        return cmd_generate(args)
-    if args.command == "simulator":
-        return cmd_simulator(args)
-    if args.command == "jobs":
-        return cmd_jobs(args)
-    if args.command == "resume":
-        return cmd_resume(args)
-    if args.command == "spend":
-        return cmd_spend(args)
-    if args.command == "resend":
-        return cmd_resend(args)
-    if args.command == "price":
-        return cmd_price(args)
-    parser.print_help()
-    return EXIT_INPUT
+    handler = HANDLERS.get(args.command)
+    if handler is None:
+        parser.print_help()
+        return EXIT_INPUT
+    return handler(args)
 
 
 def console_main() -> None:
@@ -232,15 +445,20 @@ def console_main() -> None:
 
 # -- generate ------------------------------------------------------------------------------------
 def _image_arg(image: str) -> str:
+    """A named input from the command line: an http(s) URL as it is, a file as an absolute path (the job is
+    saved with it and may be sent from another folder, by `resume`)."""
     from pixdesk.api.images import is_web_url
 
     return image if is_web_url(image) else str(Path(image).expanduser().resolve())
 
 
 def _request_from(args: argparse.Namespace) -> GenerationRequest:
+    """`generate`'s options as one request (the first IMAGE; `expand` makes one per image and seed). An option
+    the model does not take is kept, so `validate` refuses it by name instead of it being dropped unseen."""
     return GenerationRequest(
-        image=_image_arg(args.image[0]),
+        image=_image_arg(args.image[0]) if args.image else "",
         prompt=args.prompt,
+        model=args.model,
         negative_prompt=args.negative_prompt,
         resolution=args.resolution,
         duration=args.duration,
@@ -248,7 +466,35 @@ def _request_from(args: argparse.Namespace) -> GenerationRequest:
         seed=args.seed,
         lip_sync_tts_content=args.lip_sync_text,
         lip_sync_tts_speaker=args.speaker,
+        last_frame=_image_arg(args.last_frame) if args.last_frame else None,
+        aspect_ratio=args.aspect_ratio,
+        generate_audio_switch=args.audio,
+        generate_multi_clip_switch=args.multi_clip,
+        thinking_type=args.thinking,
     )
+
+
+def check_request(request: GenerationRequest, names: Mapping[str, str] = GENERATE_OPTION_NAMES) -> str | None:
+    """Why `request` cannot be sent, as one line naming the option (None: it can). The options first (what
+    the model takes, with what), then every local file it names, checked by its bytes: nothing leaves before."""
+    from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
+    from pixdesk.api.media_inputs import MediaRejected, inspect_media
+
+    errors = request.validate()
+    if errors:
+        return refusal(errors, names)
+    for param in request.spec.inputs:
+        source = request.inputs().get(param.name)
+        if source is None or is_web_url(source):
+            continue
+        try:
+            if param.kind == "image":
+                inspect_image(source)
+            else:
+                inspect_media(source, "video" if param.kind == "video" else "audio")
+        except (ImageRejected, MediaRejected) as exc:
+            return refusal([FieldError(param.name, str(exc))], names)
+    return None
 
 
 def _job_json(job: Job, path: Path | None, error: str | None, seconds: float) -> dict[str, Any]:
@@ -256,6 +502,7 @@ def _job_json(job: Job, path: Path | None, error: str | None, seconds: float) ->
     return {
         "id": job.server_id,
         "client_request_id": job.client_request_id,
+        "model": job.request.model,
         "status": job.state.value,
         "seed": job.request.seed,
         "credits": job.credits,
@@ -315,6 +562,7 @@ class StatusLine:
         self.stream = stream
         self.tty = stream.isatty()
         self._last = ""
+        self._open = False  # a terminal line is being rewritten and has no newline yet
 
     def show(self, job: Job) -> None:
         text = f"[{clean_text(job.status_text(), 60)}] {clean_text(job.request.prompt, 50)}"
@@ -322,6 +570,7 @@ class StatusLine:
             text += f" — {clean_text(job.error, 400)}"
         if self.tty:
             self.stream.write("\r\033[K" + text)
+            self._open = not job.is_final
             if job.is_final:
                 self.stream.write("\n")
         else:
@@ -332,13 +581,28 @@ class StatusLine:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def end(self) -> None:
+        """The run stops watching a job that is not final (--timeout): what follows starts on a line of its own."""
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+def _check_timeout(args: argparse.Namespace) -> str | None:
+    timeout = getattr(args, "timeout", None)
+    return "--timeout must be more than 0 seconds" if timeout is not None and timeout <= 0 else None
+
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    """One job (one image, no --variations): as it always was. Several: `_run_set`."""
+    """One job (one image, or none for text-to-video; no --variations): `_run_generate`. Several: `_run_set`."""
     from pixdesk.jobs.batch import BatchError, expand
 
     if args.max_in_flight is not None and args.max_in_flight < 1:
         return _fail("--max-in-flight must be at least 1", EXIT_INPUT)
+    problem = _check_timeout(args)
+    if problem:
+        return _fail(problem, EXIT_INPUT)
     request = _request_from(args)
     try:
         requests = expand(request, [_image_arg(i) for i in args.image], args.variations)
@@ -349,23 +613,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return _run_set(requests, args)
 
 
-def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
-    """One job from checking the input to the clip at --out (`generate`, and `resend` of a job not created)."""
-    from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
+def _clip_name(request: GenerationRequest) -> str:
+    """A file name for the clip when --out is a folder: from the prompt (a lip-sync: its line)."""
     from pixdesk.jobs.library import suggested_name
+
+    return suggested_name(request.prompt or request.lip_sync_tts_content or "lip-sync")
+
+
+def _run_generate(
+    request: GenerationRequest, args: argparse.Namespace, names: Mapping[str, str] = GENERATE_OPTION_NAMES
+) -> int:
+    """One job from checking the input to the clip at --out (`generate`, `lipsync`, and `resend` of a job not
+    created). `names` says which option each request field came from, for the one-line refusal."""
     from pixdesk.jobs.models import JobState
 
-    if not is_web_url(request.image):
-        try:
-            inspect_image(request.image)
-        except ImageRejected as exc:
-            return _fail(str(exc), EXIT_INPUT)
-    errors = request.validate()
-    if errors:
-        return _fail(errors[0].message, EXIT_INPUT)
-    out = Path(args.out).expanduser() if args.out else Path.cwd() / suggested_name(request.prompt)
+    problem = check_request(request, names)
+    if problem:
+        return _fail(problem, EXIT_INPUT)
+    out = Path(args.out).expanduser() if args.out else Path.cwd() / _clip_name(request)
     if out.is_dir():
-        out = out / suggested_name(request.prompt)
+        out = out / _clip_name(request)
     if not out.parent.is_dir():
         return _fail(f"the folder for --out does not exist: {out.parent}", EXIT_INPUT)
 
@@ -379,13 +646,16 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
             "pixdesk: no API key (AIMLAPI_KEY) configured: using the built-in simulator (demo mode).", file=sys.stderr
         )
     if args.max_usd is not None:
-        refusal = _over_budget(runtime, request, args.max_usd)
-        if refusal:
+        over = _over_budget(runtime, request, args.max_usd)
+        if over:
             runtime.close()
-            return _fail(refusal, EXIT_INPUT)
+            return _fail(over, EXIT_INPUT)
+    timeout: float | None = getattr(args, "timeout", None)
     try:
         started = time.monotonic()
-        job = asyncio.run(_generate(runtime, request, args.lookup_wait, getattr(args, "max_in_flight", None)))
+        job, timed_out = asyncio.run(
+            _generate(runtime, request, args.lookup_wait, getattr(args, "max_in_flight", None), timeout)
+        )
         seconds = time.monotonic() - started
     finally:
         runtime.close()
@@ -393,12 +663,24 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
     write_error = copy_out(job.file_path, out) if code == EXIT_OK and job.file_path else None
     if write_error:
         code = EXIT_INPUT
+    error = write_error or job.error
+    if timed_out and code != EXIT_OK:
+        code = EXIT_NETWORK
+        if job.server_id is None and job.is_final:
+            error = f"--timeout {timeout:g} s ran out before it was sent: it never will be; nothing was charged"
+        else:
+            error = (
+                f"--timeout {timeout:g} s ran out while it was {job.state.value} at the server: it goes on there, "
+                "and `pixdesk resume` fetches it (it is not sent again)"
+            )
     if args.json:
-        print(json.dumps(_job_json(job, out if code == EXIT_OK else None, write_error or job.error, seconds)))
+        print(json.dumps(_job_json(job, out if code == EXIT_OK else None, error, seconds)))
     elif code == EXIT_OK:
         print(out.resolve())
     if write_error:
         print(f"pixdesk: error: {write_error}", file=sys.stderr)
+    elif timed_out and code != EXIT_OK:
+        print(f"pixdesk: {error}", file=sys.stderr)
     elif code != EXIT_OK:
         reason = clean_text(job.error or job.state.value, 600)
         if job.state is JobState.UNKNOWN:
@@ -408,8 +690,16 @@ def _run_generate(request: GenerationRequest, args: argparse.Namespace) -> int:
 
 
 async def _generate(
-    runtime: Any, request: GenerationRequest, lookup_wait: float = LOOKUP_WAIT, max_in_flight: int | None = None
-) -> Job:
+    runtime: Any,
+    request: GenerationRequest,
+    lookup_wait: float = LOOKUP_WAIT,
+    max_in_flight: int | None = None,
+    timeout: float | None = None,
+) -> tuple[Job, bool]:
+    """Run one job to its end, or until `timeout` seconds have passed: (the job as it ended, whether the time ran
+    out). When it runs out, a job not sent yet is cancelled (never sent later, never charged) and one the server
+    has is left to it, saved (closing the engine waits for a create's answer, so its id is kept)."""
+    from pixdesk.jobs.models import NEVER_SENT
     from pixdesk.jobs.services import OnRefused
 
     # A refused key or empty account ends the run at once with the reason (exit 3), never a wait.
@@ -419,10 +709,34 @@ async def _generate(
     engine.job_listeners.append(lambda j: status.show(j) if j.request is request else None)
     try:
         await engine.resume_unfinished()
-        job = await engine.submit(request)
-        return await engine.wait(job.id)
+        job_id = (await engine.submit(request)).id
+        if await wait_at_most(engine.wait(job_id), timeout):
+            return engine.jobs[job_id].snapshot(), False
+        if engine.jobs[job_id].state in NEVER_SENT:
+            engine.cancel(job_id)
+            await engine.wait(job_id)
     finally:
         await engine.close()
+        status.end()
+    return engine.jobs[job_id].snapshot(), True
+
+
+async def wait_at_most(awaitable: Awaitable[Any], timeout: float | None) -> bool:
+    """Whether `awaitable` ended within `timeout` seconds (None: as long as it takes); it is cancelled if not.
+    Not `asyncio.wait_for`: `engine.wait` shields the job and swallows its own cancellation, so wait_for would
+    return a result after the time ran out instead of saying so."""
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    finally:
+        if not task.done():
+            task.cancel()
+    if task in done:
+        task.result()  # its exception, if any
+        return True
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
 
 
 # -- generate: several jobs ------------------------------------------------------------------------
@@ -443,7 +757,6 @@ class _SetRun:
 def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int:
     """Several jobs (images × variations) as one group, from checking every input to the clips in the --out
     folder. Exit code: `cli_progress.set_exit_code` (0 only when every clip was written; else 4 > 3 > 2)."""
-    from pixdesk.api.images import ImageRejected, inspect_image, is_web_url
     from pixdesk.cli_progress import (
         JobLines,
         Outcome,
@@ -456,16 +769,14 @@ def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int
     from pixdesk.jobs.batch import new_group_id
     from pixdesk.jobs.models import Job, JobState
 
-    for image in dict.fromkeys(r.image for r in requests):  # every picture, before anything is sent
-        if not is_web_url(image):
-            try:
-                inspect_image(image)
-            except ImageRejected as exc:
-                return _fail(str(exc), EXIT_INPUT)
-    for request in requests:
-        errors = request.validate()
-        if errors:
-            return _fail(errors[0].message, EXIT_INPUT)
+    checked: set[tuple[str, str | None]] = set()
+    for request in requests:  # every request and every picture, before anything is sent
+        if (request.image, request.last_frame) in checked:  # its seed's twin was checked: the files are the same
+            continue
+        checked.add((request.image, request.last_frame))
+        problem = check_request(request)
+        if problem:
+            return _fail(problem, EXIT_INPUT)
     folder = Path(args.out).expanduser() if args.out else Path.cwd()
     if not folder.is_dir():
         return _fail(f"with {len(requests)} jobs, --out must be an existing folder: {folder}", EXIT_INPUT)
@@ -491,7 +802,9 @@ def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int
     run = _SetRun(requests)
     lines = JobLines(sys.stderr, [job_label(r) for r in requests])
     try:
-        asyncio.run(_generate_set(runtime, run, lines, args.lookup_wait, args.max_in_flight, new_group_id()))
+        asyncio.run(
+            _generate_set(runtime, run, lines, args.lookup_wait, args.max_in_flight, new_group_id(), args.timeout)
+        )
     except KeyboardInterrupt:
         run.interrupted = True
     finally:
@@ -535,13 +848,19 @@ def _run_set(requests: list[GenerationRequest], args: argparse.Namespace) -> int
 
 
 async def _generate_set(
-    runtime: Any, run: _SetRun, lines: JobLines, lookup_wait: float, max_in_flight: int | None, group_id: str
+    runtime: Any,
+    run: _SetRun,
+    lines: JobLines,
+    lookup_wait: float,
+    max_in_flight: int | None,
+    group_id: str,
+    timeout: float | None = None,
 ) -> None:
     """Submit the set, watch it to the end, and keep every promise about money on the way out. A refused key or
     empty account sends nothing more: the jobs not sent yet end at once, never sent (a create already on its way
     gets its answer, so its id is saved), and the jobs the server has are watched to their end (refused too, they
-    stall at once, resumable). Ctrl+C sends nothing more either; the jobs the server has stay saved (`pixdesk
-    resume` finishes them) and are never sent again."""
+    stall at once, resumable). Ctrl+C, or `timeout` seconds running out, sends nothing more either; the jobs the
+    server has stay saved (`pixdesk resume` finishes them) and are never sent again."""
     from pixdesk.cli_progress import is_refusal
     from pixdesk.jobs.models import NEVER_SENT, JobState
     from pixdesk.jobs.services import OnRefused
@@ -604,7 +923,9 @@ async def _generate_set(
             ids.append(job.id)
         # After a refusal the jobs not sent end at once (cancelled); those the server has are watched to their end
         # (with a refused key their polls are refused too: they stall at once, resumable).
-        await asyncio.gather(*(engine.wait(i) for i in ids))
+        if not await wait_at_most(asyncio.gather(*(engine.wait(i) for i in ids)), timeout):
+            # The jobs the server has are left to it (resumable); the others are never sent.
+            stop_sending(f"Not sent: --timeout {timeout:g} s ran out; nothing was charged.")
     except asyncio.CancelledError:  # Ctrl+C
         run.interrupted = True
         stop_sending("Not sent: interrupted (Ctrl+C); nothing was charged.")
@@ -631,6 +952,65 @@ async def _generate_set(
         for position, job_id in enumerate(ids):
             live = engine.jobs.get(job_id)
             run.jobs[position] = live.snapshot() if live is not None else None  # None: removed, never sent
+
+
+# -- lipsync --------------------------------------------------------------------------------------
+def _finished_clip(ref: str) -> str:
+    """The saved clip of the finished job `ref` (its id, server id or client request id, as `pixdesk jobs`
+    shows them); raises ValueError with the reason when there is none."""
+    from pixdesk.config import database_path
+    from pixdesk.jobs.models import JobState
+    from pixdesk.jobs.store import JobStore
+
+    store = JobStore(database_path()) if database_path().exists() else None
+    try:
+        matches = [j for j in store.all() if ref in (j.id, j.server_id, j.client_request_id)] if store else []
+    finally:
+        if store is not None:
+            store.close()
+    if not matches:
+        raise ValueError(f"{ref}: no such file, and no job with that id (see `pixdesk jobs`)")
+    job = matches[0]
+    if job.state is not JobState.COMPLETED or not job.file_path:
+        raise ValueError(f"job {ref} is {job.state.value}: only a finished clip can be made to speak")
+    if not Path(job.file_path).is_file():
+        raise ValueError(f"the clip of job {ref} is no longer at {job.file_path}")
+    return job.file_path
+
+
+def lipsync_request(args: argparse.Namespace) -> GenerationRequest:
+    """`lipsync`'s options as a request for pixverse/lip-sync; raises ValueError (with the option named) when
+    CLIP is neither a URL, a file nor a finished job."""
+    from pixdesk.api.images import is_web_url
+
+    clip = args.clip
+    if not is_web_url(clip) and not Path(clip).expanduser().exists():
+        try:
+            clip = _finished_clip(clip)
+        except ValueError as exc:
+            raise ValueError(f"CLIP: {exc}") from None
+    if args.voice is not None and args.line is None:
+        raise ValueError("--voice: it is the voice of --line; an --audio-file speaks in its own")
+    return GenerationRequest(
+        model=PIXVERSE_LIP_SYNC.model_id,
+        video=_image_arg(clip),
+        audio=_image_arg(args.audio_file) if args.audio_file else None,
+        lip_sync_tts_content=args.line,
+        lip_sync_tts_speaker=args.voice,
+    )
+
+
+def cmd_lipsync(args: argparse.Namespace) -> int:
+    """`pixdesk lipsync CLIP (--line TEXT [--voice V] | --audio-file FILE) --out FILE`: one lip-sync job, checked
+    and run as `generate` runs one job (same engine, progress, exit codes and --json row)."""
+    problem = _check_timeout(args)
+    if problem:
+        return _fail(problem, EXIT_INPUT)
+    try:
+        request = lipsync_request(args)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    return _run_generate(request, args, LIPSYNC_OPTION_NAMES)
 
 
 # -- other commands ------------------------------------------------------------------------------
@@ -667,6 +1047,7 @@ def _job_row(job: Job) -> dict[str, Any]:
         "id": job.server_id or job.id,
         "local_id": job.id,
         "client_request_id": job.client_request_id,
+        "model": job.request.model,
         "state": job.state.value,
         "prompt": job.request.prompt,
         "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.created_at)),
@@ -720,8 +1101,21 @@ def _over_budget(runtime: Any, request: GenerationRequest, max_usd: float, count
     return None
 
 
+def price_request(model: str, resolution: str | None, duration: int | None) -> GenerationRequest | str:
+    """The request `price` quotes, or why `model` cannot have these settings (one line naming the option):
+    10 s is v5.5's only, lip-sync has neither, 1080p is 5 s only."""
+    request = GenerationRequest(model=model, resolution=resolution, duration=duration)
+    errors = [e for e in request.validate() if e.field in PRICE_OPTION_NAMES]
+    return refusal(errors, PRICE_OPTION_NAMES) if errors else request
+
+
+def _price_label(spec: ModelSpec) -> str:
+    return "" if spec is DEFAULT_MODEL else f" with {spec.model_id}"
+
+
 def cmd_price(args: argparse.Namespace) -> int:
-    """`pixdesk price`: 0 with the estimate; 4 when no price is known (offline with no cache, or variable)."""
+    """`pixdesk price`: 0 with the estimate; 4 when no price is known (offline with no cache, or variable);
+    2 for settings the model does not take."""
     from pixdesk.api.pricing import CREDITS_PER_USD, quote_json
     from pixdesk.jobs.batch import MAX_VARIATIONS, set_size
     from pixdesk.runtime import Runtime
@@ -731,9 +1125,9 @@ def cmd_price(args: argparse.Namespace) -> int:
     if args.images < 1:
         return _fail("--images must be at least 1", EXIT_INPUT)
     count = set_size(args.images, args.variations)
-    request = GenerationRequest(
-        image="", prompt="", resolution=args.resolution, duration=args.duration, model=args.model
-    )
+    request = price_request(args.model, args.resolution, args.duration)
+    if isinstance(request, str):
+        return _fail(request, EXIT_INPUT)
     runtime = Runtime(load_settings(), demo=args.demo or args.sub_demo)
     try:
         quote = _quote(runtime, request, count)
@@ -742,11 +1136,14 @@ def cmd_price(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(quote_json(quote)))
     elif quote is None:
-        print("price unknown")
+        print(f"price unknown{_price_label(request.spec)}")
     else:
         jobs = f"{count} jobs" if count != 1 else "1 job"
         origin = "live price" if quote.source == "live" else "cached price (offline)"
-        print(f"${quote.usd:,.2f} for {jobs} ({quote.usd * CREDITS_PER_USD:,.0f} credits) — {origin}")
+        print(
+            f"${quote.usd:,.2f} for {jobs}{_price_label(request.spec)} ({quote.usd * CREDITS_PER_USD:,.0f} credits)"
+            f" — {origin}"
+        )
     return EXIT_OK if quote is not None else EXIT_NETWORK
 
 
@@ -880,3 +1277,17 @@ async def _resume(runtime: Any, lookup_wait: float = LOOKUP_WAIT) -> list[Job]:
         return [engine.jobs[j.id].snapshot() if j.id in engine.jobs else j for j in resumed]
     finally:
         await engine.close()
+
+
+# What runs each command (see `SUBPARSERS` for their options).
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "generate": cmd_generate,
+    "lipsync": cmd_lipsync,
+    "storyboard": lambda args: __import__("pixdesk.cli_storyboard", fromlist=["cmd_storyboard"]).cmd_storyboard(args),
+    "price": cmd_price,
+    "simulator": cmd_simulator,
+    "jobs": cmd_jobs,
+    "resume": cmd_resume,
+    "resend": cmd_resend,
+    "spend": cmd_spend,
+}

@@ -33,21 +33,30 @@ def image_stem(image: str) -> str:
     return Path(image).stem or "image"
 
 
+def _file_name(source: str) -> str:
+    return Path(unquote(urlsplit(source).path)).name if "://" in source else Path(source).name
+
+
 def job_label(request: GenerationRequest) -> str:
-    """How a person tells the jobs of a set apart on a progress line: the picture and the seed."""
-    name = Path(unquote(urlsplit(request.image).path)).name if "://" in request.image else Path(request.image).name
+    """How a person tells the jobs of a set apart on a progress line: the picture (a transition: first → last;
+    text-to-video: none) and the seed."""
+    name = clean_text(_file_name(request.image) or "image", 40) if request.image else "no image"
+    if request.last_frame:
+        name += f" → {clean_text(_file_name(request.last_frame) or 'image', 40)}"
     seed = f"seed {request.seed}" if request.seed is not None else "random seed"
-    return f"{clean_text(name or 'image', 40)} {seed}"
+    return f"{name} {seed}"
 
 
 def clip_names(requests: Sequence[GenerationRequest]) -> list[str]:
-    """A distinct file name per job: prompt, picture and seed (`waves_beach_seed7.mp4`); two pictures with the
-    same name in different folders get `-2`, `-3`… so no clip of the set overwrites another."""
+    """A distinct file name per job: prompt, picture and seed (`waves_beach_seed7.mp4`; text-to-video:
+    `waves_text_seed7.mp4`); two pictures with the same name in different folders get `-2`, `-3`… so no clip of
+    the set overwrites another."""
     names: list[str] = []
     taken: set[str] = set()
     for request in requests:
         seed = f"_seed{request.seed}" if request.seed is not None else ""
-        base = f"{slugify(request.prompt, 32)}_{slugify(image_stem(request.image), 32)}{seed}"
+        picture = image_stem(request.image) if request.image else "text"
+        base = f"{slugify(request.prompt, 32)}_{slugify(picture, 32)}{seed}"
         name, n = f"{base}.mp4", 1
         while name in taken:
             n += 1

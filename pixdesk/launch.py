@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 # The sub-commands' names, for telling `pixdesk jobs` from `pixdesk photo.png` before building the whole parser
 # (tests/test_startup.py checks them against `pixdesk.cli.build_parser().commands`).
-COMMANDS = ("generate", "price", "simulator", "jobs", "resume", "resend", "spend")
+COMMANDS = ("generate", "lipsync", "storyboard", "price", "simulator", "jobs", "resume", "resend", "spend")
 WINDOW_OPTIONS = frozenset({"--demo"})  # the options the window's own path understands; others go to the parser
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
