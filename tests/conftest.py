@@ -6,14 +6,20 @@ import asyncio
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image, ImageDraw
 
 from pixdesk.api.client import ApiClient
 from pixdesk.simulator import Simulator
+
+if TYPE_CHECKING:
+    from pixdesk.ui.main_window import MainWindow
+
+WindowMaker = Callable[[], "MainWindow"]
 
 TEST_KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
@@ -128,7 +134,7 @@ def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture
-def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:  # noqa: F821
+def window(qtbot, qloop, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     from pixdesk.config import load_settings
     from pixdesk.runtime import Runtime
     from pixdesk.ui.main_window import MainWindow
@@ -209,3 +215,48 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         app.processEvents()
         gc.collect()
         app.processEvents()
+
+
+# -- windows opened one after the other on the same data folder ------------------------------------------
+@pytest.fixture
+def windows(qtbot: Any, qloop: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[WindowMaker]:
+    """Open windows one after the other on the same data folder (a restart is closing one and opening the next);
+    each closes the way a person quits."""
+    from pixdesk.config import load_settings
+    from pixdesk.runtime import Runtime
+    from pixdesk.ui.main_window import MainWindow
+    from tests.helpers import FAST_POLL, FAST_RETRY
+
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    sim.queue_seconds, sim.generate_seconds = 0, 0
+    made: list[tuple[MainWindow, Runtime]] = []
+
+    def make() -> MainWindow:
+        runtime = Runtime(load_settings())
+        win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
+        win.controller.prompter = ScriptedPrompter()  # type: ignore[assignment]
+        win.show()
+        qtbot.waitUntil(win.is_ready)
+        made.append((win, runtime))
+        return win
+
+    yield make
+    for win, runtime in made:
+        close(qtbot, win)
+        runtime.close()
+
+
+def close(qtbot: Any, win: MainWindow) -> None:
+    """Quit the way a person does (once: a window closed by the test is not closed again)."""
+    import shiboken6
+
+    if not shiboken6.isValid(win) or win.is_closed():
+        return
+    prompter = win.controller.prompter
+    assert isinstance(prompter, ScriptedPrompter)
+    prompter.fail_on_unexpected, prompter.default = False, True
+    if not win.is_closed():
+        win.close()
+    qtbot.waitUntil(win.is_closed, timeout=15000)
+    win.deleteLater()

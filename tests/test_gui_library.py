@@ -5,11 +5,9 @@ is searched, and the form (with its recent prompts) comes back after a restart."
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import shiboken6
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
@@ -18,52 +16,9 @@ from pixdesk.jobs.models import Job, JobState
 from pixdesk.simulator import Simulator
 from pixdesk.ui.main_window import MainWindow
 from pixdesk.ui.queue_model import JobDelegate
-from tests.conftest import SAMPLES, TEST_KEY, ScriptedPrompter
+from tests.conftest import SAMPLES, ScriptedPrompter, WindowMaker, close  # `windows`: in conftest
 from tests.gui_helpers import drop_mime, find
 from tests.test_gui_actions import IMAGE, click_generate, fill_form, job_menu, stored
-
-WindowMaker = Callable[[], MainWindow]
-
-
-@pytest.fixture
-def windows(qtbot: Any, qloop: Any, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[WindowMaker]:
-    """Open windows one after the other on the same data folder (a restart is closing one and opening the next);
-    each closes the way a person quits."""
-    from pixdesk.config import load_settings
-    from pixdesk.runtime import Runtime
-    from tests.helpers import FAST_POLL, FAST_RETRY
-
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    sim.queue_seconds, sim.generate_seconds = 0, 0
-    made: list[tuple[MainWindow, Runtime]] = []
-
-    def make() -> MainWindow:
-        runtime = Runtime(load_settings())
-        win = MainWindow(runtime, engine_options={"poll_policy": FAST_POLL, "retry_policy": FAST_RETRY})
-        win.controller.prompter = ScriptedPrompter()  # type: ignore[assignment]
-        win.show()
-        qtbot.waitUntil(win.is_ready)
-        made.append((win, runtime))
-        return win
-
-    yield make
-    for win, runtime in made:
-        close(qtbot, win)
-        runtime.close()
-
-
-def close(qtbot: Any, win: MainWindow) -> None:
-    """Quit the way a person does (once: a window closed by the test is not closed again)."""
-    if not shiboken6.isValid(win) or win.is_closed():
-        return
-    prompter = win.controller.prompter
-    assert isinstance(prompter, ScriptedPrompter)
-    prompter.fail_on_unexpected, prompter.default = False, True
-    if not win.is_closed():
-        win.close()
-    qtbot.waitUntil(win.is_closed, timeout=15000)
-    win.deleteLater()
 
 
 def widget(win: MainWindow, name: str, kind: type[QWidget]) -> Any:

@@ -183,11 +183,14 @@ class PlayerPanel(QWidget):
     def _media(self) -> tuple[QMediaPlayer, QAudioOutput, QVideoWidget]:
         """The player, its audio output and the video widget, made now if need be, with the controls' settings."""
         if self._player is None or self._audio is None or self._video is None:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+            from PySide6.QtMultimedia import QMediaPlayer
             from PySide6.QtMultimediaWidgets import QVideoWidget
 
+            from pixdesk.ui.audio_output import native_audio_output
+
             player = QMediaPlayer(self._player_parent)
-            audio = QAudioOutput(self._player_parent)
+            # Made by Qt, not Python: a Python-made output deadlocks Qt's audio thread against a close (see there).
+            audio = native_audio_output(self._player_parent)
             audio.setVolume(self.volume.value() / 100)
             audio.setMuted(self.mute.isChecked())
             player.setAudioOutput(audio)
