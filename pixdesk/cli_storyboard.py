@@ -202,7 +202,9 @@ def _report(args: argparse.Namespace, out: Path, result: dict[str, Any], seconds
             {**cli._job_json(p, None, p.error, (p.finished_at or time.time()) - p.created_at), "image": p.request.image}
             for p in parts
         ]
-        film_row = cli._job_json(film, path, error, seconds) if film is not None else {"status": "not made"}
+        film_row: dict[str, Any] = (
+            cli._job_json(film, path, error, seconds) if film is not None else {"status": "not made"}
+        )
         film_row["parts"] = [p.client_request_id for p in parts]
         print(json.dumps({"jobs": rows, "film": film_row}))
     elif path is not None:

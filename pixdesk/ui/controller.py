@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
 
 from pixdesk.api.pricing import Estimate
 from pixdesk.api.request import GenerationRequest, ValidationError
-from pixdesk.config import Settings
+from pixdesk.config import Settings, data_dir
 from pixdesk.jobs.batch import new_group_id
 from pixdesk.jobs.library import export_clip, suggested_name
 from pixdesk.jobs.models import Job
@@ -25,12 +25,17 @@ from pixdesk.ui.tasks import off_ui_thread, spawn
 
 if TYPE_CHECKING:
     from pixdesk.ui.main_window import MainWindow
+    from pixdesk.ui.speak_dialog import SpeakDialog
 
 DOUBLE_CLICK_SECONDS = 1.0
 ACTION_LABELS: dict[Action, str] = {
     Action.PLAY: "Play",
     Action.SAVE: "Save as…",
     Action.OPEN_FOLDER: "Open containing folder",
+    Action.EXPORT_FRAME: "Export last frame as PNG…",
+    Action.EXPORT_GIF: "Export GIF preview…",
+    Action.SPEAK: "Make them speak…",
+    Action.CONTINUE: "Continue from last frame",
     Action.COPY_PROMPT: "Copy prompt",
     Action.REUSE: "Reuse settings",
     Action.RETRY: "Retry (new job)",  # "Send again" on a job known not to have been created
@@ -149,6 +154,8 @@ class JobController(QObject):
         # A public seam like `prompter`: how a folder is handed to the file manager (tests make it fail).
         self.open_url: Callable[[QUrl], bool] = open_url
         self.removals: list[Removal] = []
+        self.speak_dialog: SpeakDialog | None = None  # the open "Make them speak…" dialog (tests drive it)
+        self.last_exported: str | None = None
         self._last_generate: tuple[tuple[GenerationRequest, int], float] | None = None
         self.actions: dict[Action, QAction] = {}
         for action, label in ACTION_LABELS.items():
@@ -171,6 +178,10 @@ class JobController(QObject):
     def trigger_selected(self, action: Action) -> None:
         """An action on the selection: Remove takes every selected job (a group's row stands for its jobs);
         the others act on the current job."""
+        group = self.window.selected_group()
+        if action is Action.CANCEL and group is not None and group.film is not None:
+            self.cancel_group(group.group_id, list(group.jobs))  # a storyboard stops as a whole
+            return
         if action is Action.REMOVE:
             jobs = self.window.selected_jobs()
             if len(jobs) > 1:
@@ -193,6 +204,10 @@ class JobController(QObject):
             Action.RESUME: self.resume,
             Action.CANCEL: self.cancel,
             Action.REMOVE: self.remove,
+            Action.EXPORT_FRAME: self.export_last_frame,
+            Action.EXPORT_GIF: self.export_gif,
+            Action.SPEAK: self.speak,
+            Action.CONTINUE: self.continue_from_last_frame,
         }
         handlers[action](job)
 
@@ -229,18 +244,26 @@ class JobController(QObject):
         spawn(self._submit_set(requests))
         return True
 
-    def passes_guard(self, request: GenerationRequest, count: int = 1) -> bool:
-        """Whether a submission may go: blocked ones say why next to Generate and in the status bar."""
+    def passes_guard(
+        self,
+        request: GenerationRequest,
+        count: int = 1,
+        *,
+        seconds: float | None = None,
+        show_block: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Whether a submission may go: blocked ones say why next to Generate (or `show_block`: beside the
+        dialog's button) and in the status bar."""
         window = self.window
         verdict = spending_verdict(
             window.settings,
             demo=window.runtime.demo,
-            quote=window.quote(request, count),
+            quote=window.quote(request, count, seconds),
             today_usd=window.today_committed_usd(),
             count=count,
         )
         if verdict.kind == "block":
-            window.inputs.show_guard_message(verdict.text)
+            (show_block or window.inputs.show_guard_message)(verdict.text)
             self.status.emit(verdict.text, 15000)
             return False
         if verdict.kind == "ask" and not self.prompter.confirm(verdict.title, verdict.text, yes="Send"):
@@ -266,6 +289,163 @@ class JobController(QObject):
                 self.status.emit(f"{said} — hidden by the library's search or filters", 10000)
             else:
                 self.status.emit(said, 4000)
+
+    def generate_storyboard(self, keyframes: list[str], base: GenerationRequest) -> None:
+        """A storyboard: one transition per pair of keyframes, past the guard for all of them, and the film."""
+        from pixdesk.jobs import storyboard  # loaded on first use: not on the first frame's path
+
+        if len(keyframes) < 2:
+            return
+        try:
+            parts = storyboard.part_requests(keyframes, base)
+        except ValidationError as exc:
+            self.window.inputs.show_errors(exc.errors)
+            return
+        wish = (parts[0], len(parts))
+        now = time.monotonic()
+        last = self._last_generate
+        if last is not None and last[0] == wish and now - last[1] < DOUBLE_CLICK_SECONDS:
+            self._last_generate = (wish, now)
+            self.window.inputs.show_added()
+            return
+        self._last_generate = (wish, now)
+        self.window.after_prices(lambda: self._guarded_storyboard(keyframes, base, parts))
+
+    def _guarded_storyboard(
+        self, keyframes: list[str], base: GenerationRequest, parts: list[GenerationRequest]
+    ) -> None:
+        if not self.passes_guard(parts[0], len(parts)):
+            self._last_generate = None
+            return
+        self.window.inputs.clear_guard_message()
+        self.window.inputs.show_added()
+        spawn(self._submit_storyboard(keyframes, base))
+
+    async def _submit_storyboard(self, keyframes: list[str], base: GenerationRequest) -> None:
+        try:
+            parts, _film = await self.window.engine.submit_storyboard(keyframes, base)
+        except ValidationError as exc:
+            self.window.inputs.show_errors(exc.errors)
+            return
+        self.status.emit(
+            f"Queued a storyboard: {len(parts)} transitions, joined into one film when they are done", 6000
+        )
+
+    # -- a finished clip's tools --------------------------------------------------------------------------
+    def speak(self, job: Job) -> None:
+        """Open "Make them speak…" for a finished clip; queued (past the guard) from the dialog."""
+        from pixdesk.jobs.lipsync import clip_source  # loaded on first use: not on the first frame's path
+        from pixdesk.ui.speak_dialog import SpeakDialog
+
+        try:
+            video = clip_source(job)
+        except ValidationError as exc:
+            self.prompter.warn("Cannot lip-sync this clip", exc.errors[0].message)
+            return
+        if self.speak_dialog is not None:
+            self.speak_dialog.close()
+        window = self.window
+        dialog = SpeakDialog(
+            job, video, lambda r, seconds: window.quote(r, 1, seconds), demo=window.runtime.demo, parent=window
+        )
+        dialog.submitted.connect(lambda request, seconds: self._speak(dialog, job, request, seconds))
+        dialog.finished.connect(lambda _r: self._speak_closed(dialog))
+        self.speak_dialog = dialog
+        dialog.open()
+        spawn(self._probe_for(dialog, job))
+
+    async def _probe_for(self, dialog: SpeakDialog, job: Job) -> None:
+        from pixdesk.jobs import media
+
+        try:
+            info = await off_ui_thread(media.probe, job.file_path or "")
+        except (media.MediaError, OSError):
+            return
+        if self.speak_dialog is dialog:
+            dialog.set_clip_seconds(info.duration)
+
+    async def _speak_when_measured(self, dialog: SpeakDialog, job: Job, request: GenerationRequest) -> None:
+        await self._probe_for(dialog, job)
+        if self.speak_dialog is dialog:
+            self.window.after_prices(lambda: self._speak(dialog, job, request, dialog.clip_seconds or 0.0))
+
+    def _speak_closed(self, dialog: SpeakDialog) -> None:
+        if self.speak_dialog is dialog:
+            self.speak_dialog = None
+        dialog.deleteLater()
+
+    def _speak(self, dialog: SpeakDialog, job: Job, request: GenerationRequest, seconds: float | None) -> None:
+        if seconds is None:  # clicked before the clip's length was read: read it first (lip-sync is priced by it)
+            spawn(self._speak_when_measured(dialog, job, request))
+            return
+        if not self.passes_guard(request, seconds=seconds, show_block=dialog.show_refusal):
+            return
+        dialog.accept()
+        spawn(self._submit_speak(job, request))
+
+    async def _submit_speak(self, job: Job, request: GenerationRequest) -> None:
+        try:
+            await self.window.engine.submit(request, thumbnail=job.thumbnail)
+        except ValidationError as exc:
+            self.prompter.warn("Cannot lip-sync this clip", exc.errors[0].message)
+            return
+        self.status.emit("Queued lip-sync: the spoken clip appears as a new job", 5000)
+
+    def continue_from_last_frame(self, job: Job) -> None:
+        """The clip's last frame becomes the next job's image (an image model is picked if needed)."""
+        spawn(self._continue(job))
+
+    async def _continue(self, job: Job) -> None:
+        from pixdesk.jobs import media
+
+        target = frames_dir() / f"{Path(job.file_path or job.id).stem}_last-frame.png"
+
+        def take() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            media.save_last_frame(job.file_path or "", target)
+
+        try:
+            await off_ui_thread(take)
+        except (media.MediaError, OSError) as exc:
+            self.prompter.warn("Could not take the last frame", str(exc))
+            return
+        self.window.continue_from_frame(str(target), job.request)
+        self.status.emit("The clip's last frame is the new image: describe what happens next", 6000)
+
+    def export_last_frame(self, job: Job) -> None:
+        from pixdesk.jobs import media
+
+        self._export_with(job, "Export last frame", "_last-frame.png", "PNG image (*.png)", media.save_last_frame)
+
+    def export_gif(self, job: Job) -> None:
+        from pixdesk.jobs import media
+
+        self._export_with(job, "Export GIF preview", "_preview.gif", "GIF animation (*.gif)", media.gif_preview)
+
+    def _export_with(self, job: Job, title: str, suffix: str, file_filter: str, make: Callable[..., object]) -> None:
+        if not job.file_path or not Path(job.file_path).is_file():
+            self.status.emit(f"The video file is missing: {job.file_path}", 8000)
+            return
+        stem = Path(suggested_name(job.request.prompt, job.created_at)).stem
+        target = self.prompter.ask_save_path(title, str(Path(self.save_folder()) / f"{stem}{suffix}"), file_filter)
+        if not target:
+            return
+        extension = suffix.rsplit(".", 1)[-1]
+        if not target.lower().endswith("." + extension):
+            target += "." + extension
+        self.window.settings.ui["last_save_folder"] = str(Path(target).parent)
+        spawn(self._make_export(job.file_path, target, make))
+
+    async def _make_export(self, source: str, target: str, make: Callable[..., object]) -> None:
+        from pixdesk.jobs import media
+
+        try:
+            await off_ui_thread(make, source, target)
+        except (media.MediaError, OSError) as exc:
+            self.prompter.warn("Could not export", f"{target}\n\n{exc}\n\nNothing was left there.")
+            return
+        self.last_exported = target
+        self.status.emit(f"Saved to {target}", 6000)
 
     # -- job actions ---------------------------------------------------------------------------------------
     def play(self, job: Job) -> None:
@@ -489,3 +669,8 @@ def _which(job: Job) -> str:
     parts = [f"seed {job.request.seed}"] if job.request.seed is not None else []
     parts.append(Path(job.request.image).name)
     return f" ({', '.join(parts)})"
+
+
+def frames_dir() -> Path:
+    """Where "Continue from last frame" keeps the frames it takes (the form may refer to them after a restart)."""
+    return data_dir() / "frames"

@@ -6,6 +6,8 @@ says why right here, and a refused image in a strip is marked there and left out
 
 What a drop does: on an empty zone or a single image, one image replaces it (as always) and several replace it with
 a strip; once a strip is shown, whatever is dropped, pasted or browsed is added to it (Clear starts over).
+The strip's order is the set's order (a storyboard's keyframes): a thumbnail is dragged to a new place, or moved
+with Ctrl+Left/Right. A zone made with `allow_set=False` (a transition's last frame) takes one picture only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -33,18 +36,22 @@ from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
+    QFontMetrics,
     QGuiApplication,
     QImage,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPen,
     QPixmap,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -189,6 +196,7 @@ class StripModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[StripEntry] = []
+        self.numbered = False  # a storyboard: each usable image is told by its place among the keyframes
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.entries)
@@ -216,6 +224,11 @@ class StripModel(QAbstractListModel):
             state = f"{entry.info.width} × {entry.info.height} px"
         else:
             state = "sent to the API as a link"
+        number = self.number(row) if self.numbered else None
+        if number is not None:
+            return f"Keyframe {number} of {sum(1 for e in self.entries if e.usable)}: {entry.name} — {state}"
+        if self.numbered and entry.problem:
+            return f"Left out: {entry.name} — {state}"
         return f"{row + 1}. {entry.name} — {state}"
 
     def replace(self, entries: list[StripEntry]) -> None:
@@ -230,6 +243,23 @@ class StripModel(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), first, first + len(entries) - 1)
         self.entries.extend(entries)
         self.endInsertRows()
+
+    def move(self, row: int, to: int) -> bool:
+        """Move the image at `row` so that it ends up at `to` (both within the strip); False when nothing moved."""
+        count = len(self.entries)
+        if not (0 <= row < count and 0 <= to < count) or row == to:
+            return False
+        # Qt's destination is the row *before which* it goes, counted before the move.
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), to + 1 if to > row else to)
+        self.entries.insert(to, self.entries.pop(row))
+        self.endMoveRows()
+        return True
+
+    def number(self, row: int) -> int | None:
+        """The place of the image at `row` among the usable ones (1, 2, …), None for one left out."""
+        if not 0 <= row < len(self.entries) or not self.entries[row].usable:
+            return None
+        return sum(1 for e in self.entries[: row + 1] if e.usable)
 
     def remove(self, row: int) -> StripEntry:
         self.beginRemoveRows(QModelIndex(), row, row)
@@ -257,9 +287,14 @@ class StripDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.cell = QSize(104, 118)  # set by the strip to fit its height
         self.show_names = True
+        self.show_numbers = False  # a storyboard: each usable image's place in the order, on its thumbnail
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return self.cell
+
+    def close_hit(self, cell: QRect, pos: QPoint) -> bool:
+        """Whether `pos` is on the ✕ of the thumbnail in `cell` (the item's rectangle)."""
+        return self._close_rect(cell.adjusted(2, 2, -2, -2)).contains(pos)
 
     def _close_rect(self, cell: QRect) -> QRect:
         side = max(12, min(self.CLOSE, cell.height() * 3 // 10))
@@ -314,6 +349,11 @@ class StripDelegate(QStyledItemDelegate):
             painter.setPen(QColor(theme.error_color()) if entry.problem else palette.text().color())
             name = option.fontMetrics.elidedText(entry.name, Qt.TextElideMode.ElideMiddle, name_rect.width())
             painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        if self.show_numbers:
+            model = index.model()
+            number = model.number(index.row()) if isinstance(model, StripModel) else None
+            if number is not None:
+                self._paint_number(painter, cell, number, option)
         # the remove button
         close = self._close_rect(cell)
         hovered = bool(state & QStyle.StateFlag.State_MouseOver)
@@ -329,6 +369,26 @@ class StripDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(cell.adjusted(1, 1, -1, -1), 3, 3)
         painter.restore()
+
+    def _paint_number(self, painter: QPainter, cell: QRect, number: int, option: QStyleOptionViewItem) -> None:
+        """The image's place in the order, in a badge at the top left (read in both themes)."""
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
+        if cell.height() < ImageStrip.NAMED:  # a small thumbnail: a small badge, clear of the ✕
+            font.setPointSizeF(font.pointSizeF() * 0.8)
+            painter.setFont(font)
+            metrics = QFontMetrics(font)
+        text = str(number)
+        height = metrics.height() + 2
+        badge = QRect(cell.left() + 3, cell.top() + 3, max(height, metrics.horizontalAdvance(text) + 8), height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(option.palette.highlight())
+        painter.drawRoundedRect(badge, height / 2, height / 2)
+        painter.setPen(option.palette.highlightedText().color())
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setFont(option.font)
 
     def editorEvent(
         self,
@@ -348,12 +408,15 @@ class StripDelegate(QStyledItemDelegate):
 
 
 class ImageStrip(QListView):
-    """The thumbnails of a set. Focusable; Delete (or Backspace) removes the current one.
+    """The thumbnails of a set. Focusable; Delete (or Backspace) removes the current one; Ctrl+Left/Right moves
+    it one place earlier or later, and a thumbnail dragged with the mouse goes where it is dropped (a line shows
+    where while dragging).
 
     Tall enough for two rows, it is a grid that scrolls down; shorter (a small window), one row of thumbnails
     sized to its height that scrolls sideways."""
 
     remove_requested = Signal(int)
+    move_requested = Signal(int, int)  # (row, to): put the image at `row` at place `to`
     LARGEST = 118  # a cell's height at most (a 100 px thumbnail and its name)
     SMALLEST = 40
     NAMED = 76  # below this the names go (they stay in the tooltips)
@@ -362,7 +425,10 @@ class ImageStrip(QListView):
         super().__init__(parent)
         self.setObjectName("imageStrip")
         self.setAccessibleName("Images in the set")
-        self.setAccessibleDescription("One job per usable image. Delete removes the selected image.")
+        self.setAccessibleDescription(
+            "One job per usable image, in this order. Delete removes the selected image; Ctrl+Left and "
+            "Ctrl+Right move it."
+        )
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -380,6 +446,8 @@ class ImageStrip(QListView):
         self.delegate = StripDelegate(self)
         self.delegate.remove_clicked.connect(self.remove_requested)
         self.setItemDelegate(self.delegate)
+        self._press: tuple[int, QPoint] | None = None  # the thumbnail a mouse button went down on, and where
+        self._drop_gap: int | None = None  # while dragging: the gap (0..rows) the thumbnail would go into
         self._fit()
 
     def _fit(self) -> None:
@@ -417,44 +485,170 @@ class ImageStrip(QListView):
             event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         )
 
+    def _move_step(self, event: QKeyEvent) -> int:
+        """-1 / +1 for Ctrl+Left / Ctrl+Right (move the current image), 0 for any other key."""
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier != Qt.KeyboardModifier.ControlModifier:
+            return 0
+        return {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()), 0)
+
     def event(self, event: QEvent) -> bool:
-        # Delete here removes an image, not the selected job (the window's Delete shortcut).
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and self._removal_key(event):
+        # Delete here removes an image, not the selected job (the window's Delete shortcut); Ctrl+arrows move it.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (self._removal_key(event) or self._move_step(event))
+        ):
             event.accept()
             return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        row = self.currentIndex().row()
         if self._removal_key(event):
-            row = self.currentIndex().row()
             if row >= 0:
                 self.remove_requested.emit(row)
             event.accept()
             return
+        step = self._move_step(event)
+        if step:
+            if row >= 0 and 0 <= row + step < self.model().rowCount():
+                self.move_requested.emit(row, row + step)
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    # -- dragging a thumbnail to a new place -------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        pos = event.position().toPoint()
+        index = self.indexAt(pos)
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and index.isValid()
+            and not self.delegate.close_hit(self.visualRect(index), pos)
+        ):
+            self._press = (index.row(), pos)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        press = self._press
+        if press is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            super().mouseMoveEvent(event)
+            return
+        if self._drop_gap is None:
+            if (pos - press[1]).manhattanLength() < QApplication.startDragDistance():
+                return
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        self._autoscroll(pos)
+        gap = self._gap_at(pos)
+        if gap != self._drop_gap:
+            self._drop_gap = gap
+            self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        press, gap = self._press, self._drop_gap
+        self._press = None
+        if gap is None or press is None:
+            super().mouseReleaseEvent(event)
+            return
+        # A drag, not a click: nothing under the pointer is clicked (its ✕ least of all).
+        self._drop_gap = None
+        self.viewport().unsetCursor()
+        self.setState(QAbstractItemView.State.NoState)
+        self.viewport().update()
+        row = press[0]
+        to = gap - 1 if gap > row else gap
+        if to != row:
+            self.move_requested.emit(row, to)
+        event.accept()
+
+    def _gap_at(self, pos: QPoint) -> int:
+        """The gap a thumbnail dropped at `pos` goes into: before the cell under it, or after it when past the
+        cell's middle; past the last cell, the end."""
+        rows = self.model().rowCount() if self.model() is not None else 0
+        index = self.indexAt(pos)
+        if not index.isValid():
+            for row in range(rows):  # between cells (the spacing) or past the last one
+                rect = self.visualRect(self.model().index(row, 0))
+                if rect.top() <= pos.y() <= rect.bottom() and pos.x() < rect.left():
+                    return row
+            return rows
+        rect = self.visualRect(index)
+        return index.row() + (1 if pos.x() > rect.center().x() else 0)
+
+    def _autoscroll(self, pos: QPoint) -> None:
+        """Near an edge while dragging, the strip scrolls that way (its thumbnails may not all be in view)."""
+        margin = 24
+        if self.isWrapping():
+            bar, along, length = self.verticalScrollBar(), pos.y(), self.viewport().height()
+        else:
+            bar, along, length = self.horizontalScrollBar(), pos.x(), self.viewport().width()
+        if along < margin:
+            bar.setValue(bar.value() - 12)
+        elif along > length - margin:
+            bar.setValue(bar.value() + 12)
+
+    def is_dragging(self) -> bool:
+        return self._drop_gap is not None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        gap = self._drop_gap
+        rows = self.model().rowCount() if self.model() is not None else 0
+        if gap is None or rows == 0:
+            return
+        # The insertion mark: a bar in the gap the thumbnail would go into.
+        if gap < rows:
+            rect = self.visualRect(self.model().index(gap, 0))
+            x = rect.left() - self.spacing() // 2 - 1
+        else:
+            rect = self.visualRect(self.model().index(rows - 1, 0))
+            x = rect.right() + self.spacing() // 2 + 1
+        painter = QPainter(self.viewport())
+        painter.setPen(QPen(self.palette().highlight().color(), 3))
+        painter.drawLine(QPoint(x, rect.top() + 2), QPoint(x, rect.bottom() - 2))
+        painter.end()
+
+
+class _WrappedLabel(QLabel):
+    """Wrapped text that takes the height the zone gives it: not height-for-width, so the zone's layout shares
+    its height by the parts' minimums (a long message squeezes the placeholder, not the zone out of shape)."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
+ONE_ONLY = "This takes one picture: drop, paste or choose just one."
+PLACEHOLDER = "Drop an image here (several, or a folder, for a batch)\nor click to browse · Ctrl+V to paste"
 
 
 class ImageDropZone(QFrame):
     image_changed = Signal(str)
     rejected = Signal(str)
     loading_changed = Signal(bool)  # an image is being checked: until it settles, `source` is the old one
-    images_changed = Signal()  # the set of images changed (one taken, strip grown or shrunk, a check finished)
+    images_changed = Signal()  # the set of images changed (one taken, strip grown or shrunk, reordered, checked)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, name: str = "imageDrop", label: str = "Image", allow_set: bool = True
+    ) -> None:
+        """`name` is the zone's objectName (its parts are named after it; the first zone keeps the names it always
+        had); `allow_set=False` makes a zone for one picture only (several are refused, with the reason)."""
         super().__init__(parent)
-        self.setObjectName("imageDrop")
+        self.allow_set = allow_set
+        self.setObjectName(name)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumSize(QSize(200, 90))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.setAccessibleName("Image")
+        self.setAccessibleName(label)
         # A visible focus ring for keyboard users, and a highlight while something is dragged over it.
         self.setStyleSheet(
-            "#imageDrop { border: 1px solid palette(mid); border-radius: 4px; }"
-            "#imageDrop:focus { border: 2px solid palette(highlight); }"
-            '#imageDrop[hover="true"] { border: 2px dashed palette(highlight); }'
+            f"#{name} {{ border: 1px solid palette(mid); border-radius: 4px; }}"
+            f"#{name}:focus {{ border: 2px solid palette(highlight); }}"
+            f'#{name}[hover="true"] {{ border: 2px dashed palette(highlight); }}'
         )
         self.setAccessibleDescription("Drop an image here, paste one, or press Enter to browse")
         self.current: LoadedImage | None = None
@@ -469,8 +663,8 @@ class ImageDropZone(QFrame):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumHeight(32)
         self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.placeholder = QLabel(
-            "Drop an image here (several, or a folder, for a batch)\nor click to browse · Ctrl+V to paste"
+        self.placeholder = _WrappedLabel(
+            PLACEHOLDER if allow_set else "Drop an image here\nor click to browse · Ctrl+V"
         )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -480,6 +674,7 @@ class ImageDropZone(QFrame):
         self.strip = ImageStrip(self)
         self.strip.setModel(self.strip_model)
         self.strip.remove_requested.connect(self.remove_image)
+        self.strip.move_requested.connect(self.move_image)
         self.strip.setCursor(Qt.CursorShape.ArrowCursor)
         # One line about the image (name, size, format) or the set, elided to fit; the whole of it is the tooltip.
         self.title = QLabel()
@@ -509,8 +704,8 @@ class ImageDropZone(QFrame):
         self.notes = self.details  # notes about the image share the reserved line below (errors come first)
         # Two lines always reserved under the picture: a refusal or the notes about the image, read in full,
         # without moving anything when they appear.
-        self.error = QLabel()
-        self.error.setObjectName("imageDropError")
+        self.error = _WrappedLabel()
+        self.error.setObjectName(f"{name}Error")
         self.error.setWordWrap(True)
         self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
@@ -518,13 +713,25 @@ class ImageDropZone(QFrame):
         self.error.setFixedHeight(self.error.fontMetrics().lineSpacing() * 2 + 2)
         self._problem = ""
         self._note_text = ""
+        self._long_line = False  # the message takes more than its two lines (a narrow zone)
+
+        # What the zone is for ("Image", "First frame", "Keyframes"), at its top; hidden when empty.
+        self.caption = QLabel()
+        self.caption.setObjectName(f"{name}Caption")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        caption_font = self.caption.font()
+        caption_font.setBold(True)
+        self.caption.setFont(caption_font)
+        self.caption.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 4)
         layout.setSpacing(1)
+        layout.addWidget(self.caption)
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.picture, 1)
         layout.addWidget(self.strip, 1)
+        layout.addStretch(0)  # the room the parts above leave (a long message hides the placeholder)
         title_row = QHBoxLayout()
         title_row.setContentsMargins(0, 0, 0, 0)
         title_row.setSpacing(2)
@@ -533,6 +740,15 @@ class ImageDropZone(QFrame):
         title_row.addWidget(self.clear_button)
         layout.addLayout(title_row)
         layout.addWidget(self.error)
+        if name != "imageDrop":  # the first zone's parts keep their names; another zone's are its own
+            for part, suffix in (
+                (self.title, "Title"),
+                (self.add_button, "AddButton"),
+                (self.clear_button, "ClearButton"),
+                (self.details, "Details"),
+                (self.strip, "Strip"),
+            ):
+                part.setObjectName(f"{name}{suffix}")
         self._render()
 
     # -- what others read --------------------------------------------------------------------------
@@ -579,6 +795,32 @@ class ImageDropZone(QFrame):
             self._loading_shown = now
             self.loading_changed.emit(now)
 
+    def set_caption(self, text: str, accessible_name: str = "") -> None:
+        """Name what the zone holds at its top (and for screen readers): "First frame", "Keyframes (in order)"."""
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+        self.setAccessibleName(accessible_name or text or self.accessibleName())
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty zone says (the form words it for its model: "Drop the first frame here…")."""
+        self.placeholder.setText(text)
+
+    def set_numbered(self, numbered: bool) -> None:
+        """Show each usable image's place in the order on its thumbnail (a storyboard's keyframes)."""
+        if self.strip.delegate.show_numbers != numbered:
+            self.strip.delegate.show_numbers = numbered
+            self.strip_model.numbered = numbered
+            self.strip.viewport().update()
+
+    def move_image(self, row: int, to: int) -> None:
+        """Put the strip's image at `row` at place `to` (the set's order follows); it stays the current one."""
+        if not self._batch or not self.strip_model.move(row, to):
+            return
+        self.strip.setCurrentIndex(self.strip_model.index(to))
+        self.strip.scrollTo(self.strip_model.index(to))
+        self.strip.viewport().update()  # the numbers of those in between changed too
+        self.images_changed.emit()
+
     def error_text(self) -> str:
         """Why the last image was refused ("" when it was not)."""
         return self._problem
@@ -596,6 +838,26 @@ class ImageDropZone(QFrame):
             self.error.setText(self._note_text)
             self.error.setStyleSheet(f"color: {theme.note_color()};" if self._note_text else "")
         self.error.setToolTip(self.error.text())
+        self._fit_line()
+
+    def _fit_line(self) -> None:
+        """Two lines are always reserved for the message; a narrow zone (a transition's half) lends it up to three
+        more from the picture above, so a refusal is read in full. The zone's own size never changes for it."""
+        spacing = self.error.fontMetrics().lineSpacing()
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else self.contentsMargins()
+        width = self.contentsRect().width() - margins.left() - margins.right()  # the label's, before it is laid out
+        needed = self.error.heightForWidth(width) if self.error.text() and width > 0 else 0
+        lines = max(2, min(5, -(-needed // spacing)))
+        if self.error.height() == spacing * lines + 2 and self.error.minimumHeight() == self.error.height():
+            return
+        self.error.setFixedHeight(spacing * lines + 2)
+        self._long_line = lines > 2
+        self.picture.setMinimumHeight(0 if self._long_line else 32)  # it gives way to a long message
+        # the empty zone's invitation too (the message says what to drop)
+        self.placeholder.setVisible(self.current is None and not self._batch and not self._long_line)
+        if layout is not None:
+            layout.activate()
 
     # -- taking one image --------------------------------------------------------------------------
     def load_path(self, path: str) -> None:
@@ -680,6 +942,9 @@ class ImageDropZone(QFrame):
 
     def _take_sources(self, sources: list[str], replace: bool) -> None:
         """List dropped folders off the UI thread, then fill the strip."""
+        if not self.allow_set:
+            self._refuse(ONE_ONLY)
+            return
         self._generation += 1
         ticket = self._generation
         self._set_pending(ticket)
@@ -824,6 +1089,12 @@ class ImageDropZone(QFrame):
         """Choose images: one replaces the image shown, several make a strip; with a strip shown they add to it."""
         first = self.source
         start = str(Path(first).parent) if first and not is_web_url(first) else ""
+        if not self.allow_set:
+            title = f"Choose the {self.accessibleName().lower()}"
+            path, _ = QFileDialog.getOpenFileName(self, title, start, IMAGE_FILTER)
+            if path:
+                self.load_path(path)
+            return
         title = "Add images" if self._batch else "Choose an image (or several for a batch)"
         paths, _ = QFileDialog.getOpenFileNames(self, title, start, IMAGE_FILTER)
         if not paths:
@@ -855,11 +1126,15 @@ class ImageDropZone(QFrame):
         batch = self._batch
         for widget in (self.strip, self.add_button, self.clear_button):
             widget.setVisible(batch)
+        # A strip needs its row of thumbnails, its title and its message line one under the other: the zone
+        # never gets shorter than that (the form scrolls instead); one picture just scales down.
+        layout = self.layout()
+        self.setMinimumHeight(max(90, layout.minimumSize().height()) if batch and layout is not None else 90)
         if batch:
             self._render_strip()
             return
         loaded = self.current
-        self.placeholder.setVisible(loaded is None)
+        self.placeholder.setVisible(loaded is None and not self._long_line)
         self.picture.setVisible(loaded is not None)
         if loaded is None:
             if not self.is_loading:
@@ -923,7 +1198,7 @@ class ImageDropZone(QFrame):
         self.setToolTip("")
         self.setAccessibleDescription(
             f"A set of {summary}. Drop, paste or press Enter to add images; Tab to the strip and press Delete "
-            "to remove one."
+            "to remove one, Ctrl+Left or Ctrl+Right to move it."
         )
 
     def _set_title(self, text: str) -> None:
@@ -935,10 +1210,16 @@ class ImageDropZone(QFrame):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # keep the preview sharp at any size
         super().resizeEvent(event)
+        self._fit_line()
         if self.current is not None and not self._batch:
             self._render()
         else:
             self._set_title(self._title_text)
+
+    def hasHeightForWidth(self) -> bool:
+        # The zone takes the height it is given (its picture scales); its wrapped labels must not make the form's
+        # layout height-for-width, or a scroll area sizes the form by its preferred height and scrolls too soon.
+        return False
 
     # -- events ------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -966,6 +1247,17 @@ class ImageDropZone(QFrame):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
             self.browse()
+
+    def event(self, event: QEvent) -> bool:
+        # Ctrl+V on a focused zone pastes into this zone (the window's Paste would fill the first one).
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.matches(QKeySequence.StandardKey.Paste)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):

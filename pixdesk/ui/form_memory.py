@@ -1,9 +1,11 @@
-"""The form as it was left (images, prompt, options, variations) and the recent prompts, kept in a small JSON file.
+"""The form as it was left (the model, images, prompt, options, variations) and the recent prompts, kept in a small
+JSON file.
 
 Qt-free, so saving can run on a worker thread: the window takes a `FormState` snapshot on the UI thread and hands
 it to `save_form_state`. Reading trusts nothing: the file may be missing, cut short, hand-edited or written by
 something hostile, so each value is kept only when it is of the right type, length and range, unknown keys are
-ignored, and images no longer on disk are dropped; whatever is valid is restored.
+ignored, and images no longer on disk are dropped; whatever is valid is restored. A file written before the form had
+a model picker (version 1) is read as the default model's form.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pixdesk.api.catalogue import DEFAULT_MODEL, SEED_MAX, ModelSpec
+from pixdesk.api.catalogue import DEFAULT_MODEL, FORM_MODELS, MODELS, SEED_MAX, ModelSpec
 from pixdesk.config import data_dir
 from pixdesk.jobs.batch import MAX_VARIATIONS
 
 log = logging.getLogger(__name__)
 
 FORM_FILE = "form.json"
-FORM_VERSION = 1
+FORM_VERSION = 2  # 2: the model and its fields (last frame, aspect ratio, v5.5's switches)
 MAX_FILE_BYTES = 1_000_000  # a real form file is a few KB: anything larger is not ours
 MAX_TEXT = 10_000  # longer than any field allows with room to spare (a person may have typed past a limit)
 MAX_PATH = 4096
@@ -53,6 +55,12 @@ class FormState:
     lip_sync_voice: str | None = None
     variations: int = 1
     recent_prompts: tuple[str, ...] = field(default=())
+    model: str | None = None  # one of the picker's (catalogue.FORM_MODELS); None: the default
+    last_frame: str | None = None  # a transition's last frame (kept while another model is chosen)
+    aspect_ratio: str | None = None
+    generate_audio_switch: bool = False
+    generate_multi_clip_switch: bool = False
+    thinking_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -62,9 +70,14 @@ class FormState:
 
     @classmethod
     def from_dict(cls, raw: object, spec: ModelSpec = DEFAULT_MODEL) -> FormState:
-        """Keep each value that is valid for `spec`; everything else falls back to the default."""
+        """Keep each value that is valid; everything else falls back to the default. A choice is kept when the
+        saved model offers it, or (the form keeps every model's fields) when another model of the picker does;
+        `spec` is the model a file without one was written for."""
         if not isinstance(raw, dict):
             return cls()
+        model = raw.get("model")
+        model = model if isinstance(model, str) and model in FORM_MODELS else None
+        saved = MODELS[model] if model else spec
 
         def text(key: str) -> str:
             value = raw.get(key)
@@ -74,10 +87,13 @@ class FormState:
             value = raw.get(key)
             if isinstance(value, bool) or not isinstance(value, str | int):
                 return None
-            return value if spec.has(param) and value in spec.param(param).choices else None
+            if saved.has(param) and value in saved.param(param).choices:
+                return value
+            return value if value in _form_choices(param) else None
 
         seed = raw.get("seed")
         variations = raw.get("variations")
+        last = _clean_list([raw.get("last_frame")], 1, MAX_PATH, _plausible_image)
         return cls(
             images=tuple(_clean_list(raw.get("images"), MAX_IMAGES, MAX_PATH, _plausible_image)),
             prompt=text("prompt"),
@@ -93,7 +109,18 @@ class FormState:
             recent_prompts=tuple(
                 _clean_list(raw.get("recent_prompts"), MAX_RECENT, MAX_TEXT, lambda s: bool(s.strip()))
             ),
+            model=model,
+            last_frame=last[0] if last else None,
+            aspect_ratio=choice("aspect_ratio", "aspect_ratio"),
+            generate_audio_switch=raw.get("generate_audio_switch") is True,
+            generate_multi_clip_switch=raw.get("generate_multi_clip_switch") is True,
+            thinking_type=choice("thinking_type", "thinking_type"),
         )
+
+
+def _form_choices(param: str) -> frozenset[object]:
+    """The values any model of the picker offers for `param`."""
+    return frozenset(c for m in FORM_MODELS if MODELS[m].has(param) for c in MODELS[m].param(param).choices)
 
 
 def _int_in(value: object, low: int, high: int) -> int | None:
@@ -162,7 +189,8 @@ def load_form_state(path: Path | None = None, spec: ModelSpec = DEFAULT_MODEL) -
         return FormState()
     state = FormState.from_dict(raw, spec)
     images = tuple(i for i in state.images if _still_there(i))
-    return replace(state, images=images)
+    last = state.last_frame if state.last_frame and _still_there(state.last_frame) else None
+    return replace(state, images=images, last_frame=last)
 
 
 def _still_there(source: str) -> bool:

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self._session_start = time.time()
         self._finished_here: set[str] = set()  # earlier jobs that completed in front of us count this session
         self._price_refresh: asyncio.Task[None] | None = None
+        self._other_prices: asyncio.Task[None] | None = None
         # "Usable": the first frame is on screen and the event loop has turned once since. Start-up work (history,
         # the demo simulator, prices, balance) waits for it, so none of it delays the first frame.
         self._usable = False
@@ -351,19 +352,7 @@ class MainWindow(QMainWindow):
         chain: list[QWidget] = [
             self.resume_button,
             self.banner_button,
-            inputs.drop,
-            inputs.prompt.edit,
-            inputs.negative.edit,
-            inputs.resolution,
-            inputs.duration,
-            inputs.style_combo,
-            inputs.seed,
-            inputs.dice,
-            inputs.lip_group,
-            inputs.lip_text.edit,
-            inputs.speaker,
-            inputs.variations_spin,
-            inputs.generate,
+            *inputs.focus_chain(),  # the chosen model's fields (the panel re-threads them when it changes)
             *self.player_panel.focus_chain(),
             self.pause_button,
             *self.library_bar.focus_chain(),
@@ -389,8 +378,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        self.open_action = self._action("Open image…", self.inputs.drop.browse, QKeySequence.StandardKey.Open)
-        self.paste_action = self._action("Paste image", self.inputs.drop.paste, QKeySequence.StandardKey.Paste)
+        self.open_action = self._action("Open image…", self.inputs.browse_image, QKeySequence.StandardKey.Open)
+        self.paste_action = self._action("Paste image", self.inputs.paste_image, QKeySequence.StandardKey.Paste)
         self.save_action = self._action("Save video…", self.save_current, QKeySequence.StandardKey.Save)
         self.save_action.setEnabled(False)
         # Ctrl+, everywhere: the platform's Preferences key is empty on Linux.
@@ -448,7 +437,7 @@ class MainWindow(QMainWindow):
             if action is Action.OPEN_FOLDER:
                 menu.addAction(self.favourite_action)
                 menu.addAction(self.compare_action)
-            if action in (Action.OPEN_FOLDER, Action.REUSE, Action.RESUME):
+            if action in (Action.OPEN_FOLDER, Action.EXPORT_GIF, Action.CONTINUE, Action.REUSE, Action.RESUME):
                 menu.addSeparator()
         menu.addAction(self.cancel_group_action)
 
@@ -545,9 +534,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self._title())
 
     # -- money -------------------------------------------------------------------------------------------
-    def quote(self, request: GenerationRequest, count: int = 1) -> Estimate | None:
-        """The estimate for `count` jobs like `request` from the current backend's prices (None: unknown)."""
-        return self.runtime.prices.quote(request, count)
+    def quote(self, request: GenerationRequest, count: int = 1, seconds: float | None = None) -> Estimate | None:
+        """The estimate for `count` jobs like `request` from the current backend's prices (None: unknown);
+        `seconds`: the length of a job whose model has no duration (lip-sync over a clip)."""
+        return self.runtime.prices.quote(request, count, seconds)
 
     def refresh_prices(self) -> None:
         """Fetch the price list in the background (the cached one is shown meanwhile); the estimate follows."""
@@ -560,6 +550,17 @@ class MainWindow(QMainWindow):
         # The client is fetched there too: the first use of `runtime.client` imports the HTTP stack.
         runtime, model_id = self.runtime, self.inputs.spec.model_id
         await off_ui_thread(lambda: book.refresh(runtime.client, model_id))
+        self.inputs.update_estimate()
+        if self._other_prices is None or self._other_prices.done():  # the rest of the family, for the picker
+            self._other_prices = spawn(self._refresh_other_prices(model_id))
+
+    async def _refresh_other_prices(self, done: str) -> None:
+        from pixdesk.api.catalogue import MODELS
+
+        book, runtime = self.runtime.prices, self.runtime
+        for model_id in MODELS:
+            if model_id != done and not self.is_closing():
+                await off_ui_thread(lambda m=model_id: book.refresh(runtime.client, m))
         self.inputs.update_estimate()
 
     def prices_settled(self) -> bool:
@@ -774,8 +775,17 @@ class MainWindow(QMainWindow):
     def generate_set(self, requests: list[GenerationRequest]) -> None:
         """One click on Generate: one job, or a set (variations, a batch) that the guard and the list treat as one
         group. The form is saved with it, so a restart brings back what was sent."""
-        self.controller.generate_set(requests)
+        keyframes = self.inputs.storyboard_images()
+        if keyframes:
+            self.controller.generate_storyboard(keyframes, self.inputs.storyboard_request())
+        else:
+            self.controller.generate_set(requests)
         self._save_form()
+
+    def continue_from_frame(self, image: str, previous: GenerationRequest) -> None:
+        """ "Continue from last frame": the frame becomes the form's image, with an image model (the clip's
+        own when it takes an image) and the clip's prompt kept to edit."""
+        self.inputs.continue_from(image, previous)
 
     def _save_form(self) -> None:
         from pixdesk.ui.form_memory import save_form_state
@@ -822,7 +832,7 @@ class MainWindow(QMainWindow):
     def _notify_if_away(self, job: Job) -> None:
         if not self.settings.notify_when_inactive or self.is_attended():
             return
-        prompt = clean_text(job.request.prompt, 60) or "Your video"
+        prompt = clean_text(job.title, 60) or "Your video"
         if job.state is JobState.COMPLETED:
             self.notifier.notify("Video ready", f"“{prompt}” has finished.")
         else:
@@ -857,9 +867,15 @@ class MainWindow(QMainWindow):
         return self.model.job(job_id)
 
     def selected_job(self) -> Job | None:
-        """The job of the current row (None on a group row: see `selected_group`)."""
+        """The job of the current row. A storyboard's row stands for its film (Play, Save, the exports and a
+        Retry act on it); any other group row has none (see `selected_group`)."""
         index = self.queue.currentIndex()
-        return self.library.job_at(index.row()) if index.isValid() else None
+        if not index.isValid():
+            return None
+        job = self.library.job_at(index.row())
+        if job is None and (group := self.library.group_at(index.row())) is not None:
+            return group.film
+        return job
 
     def selected_group(self) -> GroupSummary | None:
         index = self.queue.currentIndex()
