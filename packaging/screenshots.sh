@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRA_DEBS="xvfb xauth imagemagick" bash packaging/system-deps.sh
 PY=${PY:-.venv/bin/python}
-for args in "--empty" "" "--dark" "--volume"; do
+for args in "--empty" "" "--dark" "--volume" "--family"; do
   xvfb-run -a -s "-screen 0 1440x900x24" "$PY" packaging/tools/screenshots.py $args
 done
 # The minimum size, on a screen just that big.

@@ -13,7 +13,7 @@ from pixdesk.ui.main_window import MainWindow
 def close_when_ready(app: QApplication, seen: list[str]) -> QTimer:
     def check() -> None:
         for widget in app.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible() and widget.is_ready():
+            if isinstance(widget, MainWindow) and widget.isVisible() and widget.is_ready() and not widget.is_closing():
                 seen.append(widget.windowTitle())
                 widget.close()
 

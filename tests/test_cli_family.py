@@ -25,7 +25,7 @@ from pixdesk.api.images import prepare_image
 from pixdesk.cli import main
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
-from pixdesk.simulator.billing import fixed_pricing
+from pixdesk.simulator.billing import LIP_SYNC_USD, fixed_pricing, variants_pricing
 from tests.conftest import SAMPLES, TEST_KEY
 from tests.helpers import stored_jobs
 
@@ -309,8 +309,14 @@ def test_each_model_is_priced_by_its_own_price(live: Simulator, capsys: pytest.C
     assert live.create_requests == 0
 
 
-def test_a_model_without_a_quotable_price_says_unknown(live: Simulator, capsys: pytest.CaptureFixture[str]):
-    code, answer = quote(capsys, "--model", "pixverse/lip-sync")  # billed by the clip it is given: no quote before
+def test_a_price_per_job_is_quoted_without_a_length(live: Simulator, capsys: pytest.CaptureFixture[str]):
+    code, answer = quote(capsys, "--model", "pixverse/lip-sync")  # the simulator prices lip-sync per job
+    assert code == 0 and answer["usd"] == pytest.approx(LIP_SYNC_USD) and answer["source"] == "live"
+
+
+def test_a_price_per_second_without_a_length_says_unknown(live: Simulator, capsys: pytest.CaptureFixture[str]):
+    live.set_pricing("pixverse/lip-sync", variants_pricing({"720p": 0.1}))  # now by the clip's seconds
+    code, answer = quote(capsys, "--model", "pixverse/lip-sync")
     assert code == 4 and answer == {"usd": None, "credits": None, "source": "unknown"}
 
 

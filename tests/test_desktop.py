@@ -150,6 +150,7 @@ def focus_chain(win: MainWindow, start: QWidget, count: int) -> list[QWidget]:
 def test_tab_follows_the_screen_and_every_stop_is_visible_and_named(qtbot, window: MainWindow):
     fill_form(qtbot, window, IMAGE, "keyboard only")
     window.inputs.lip_group.setChecked(True)
+    qtbot.waitUntil(lambda: unclipped(window.inputs.lip_text.edit, window))  # the group unfolds
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     drop = window.inputs.drop

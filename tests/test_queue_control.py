@@ -468,7 +468,7 @@ def test_a_schema_5_database_upgrades_with_no_group_and_no_favourites(tmp_path: 
 
     store = JobStore(db)
     try:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         job = store.get("old-1")
         assert job is not None and job.group_id is None and not job.favourite and job.version == 4
         assert store.set_favourite("old-1", True)

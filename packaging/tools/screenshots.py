@@ -304,6 +304,72 @@ async def volume(app: QApplication) -> None:
     sim.stop()
 
 
+async def family(app: QApplication) -> None:
+    """Issue 13's screens: the transition form, a storyboard with its film playing, lip-sync on a finished clip."""
+    sim = Simulator(queue_seconds=0.3, generate_seconds=1.5).start()
+    os.environ["AIMLAPI_BASE_URL"] = sim.url
+    os.environ["AIMLAPI_KEY"] = "screenshot-key"
+    runtime = Runtime(load_settings())
+    from pixdesk.jobs.timing import PollPolicy
+
+    window = MainWindow(
+        runtime, engine_options={"poll_policy": PollPolicy(first=0.3, growth=1.2, ceiling=0.6), "max_in_flight": 8}
+    )
+    window.controller.prompter = _AlwaysYes()
+    window.resize(*SIZE)
+    window.move(0, 0)
+    window.show()
+    while not window.is_ready():
+        await asyncio.sleep(0.1)
+    engine = window.engine
+    portrait, sunset, robot = (
+        str(SAMPLES / n) for n in ("portrait.png", "sunset-mountains.jpg", "robot-transparent.png")
+    )
+
+    # A finished clip to make speak, and a storyboard of three keyframes.
+    source = await engine.submit(GenerationRequest(image=portrait, prompt="She looks up and smiles", seed=8))
+    _parts, film = await engine.submit_storyboard(
+        [portrait, sunset, robot],
+        GenerationRequest(prompt="One scene melts into the next, the camera glides", resolution="540p", seed=21),
+    )
+    form = window.inputs
+    form.set_model("pixverse/v5/transition")
+    form.set_images([portrait])
+    form.set_last_frame(sunset)
+    form.prompt.set_text("Her portrait dissolves into a sunset over the mountains")
+    await asyncio.sleep(2.0)
+    shot("transition-form.png")
+
+    while any(engine.jobs[j.id].state is not JobState.COMPLETED for j in (film, source)):
+        await asyncio.sleep(0.2)
+    form.set_images([portrait, sunset, robot])  # the form in storyboard mode, as it was sent
+    form.prompt.set_text("One scene melts into the next, the camera glides")
+    group = engine.jobs[film.id].group_id or ""
+    window.model.set_expanded(group, True)
+    window.queue.setCurrentIndex(window.library.index_of(film.id))
+    window.play_job(engine.jobs[film.id].snapshot())
+    await asyncio.sleep(3.0)
+    shot("storyboard.png")
+
+    window.model.set_expanded(group, False)
+    window.queue.setCurrentIndex(window.library.index_of(source.id))
+    window.controller.speak(engine.jobs[source.id].snapshot())
+    dialog = window.controller.speak_dialog
+    assert dialog is not None
+    dialog.line.setText("Good morning! Shall we begin?")
+    dialog.voice.setCurrentText("Emily")
+    while dialog.clip_seconds is None:
+        await asyncio.sleep(0.1)
+    dialog.move(window.x() + window.width() // 2 - dialog.width() // 2, window.y() + 120)
+    await asyncio.sleep(1.5)
+    shot("lip-sync.png")
+    dialog.reject()
+    window.close()
+    await window.wait_closed()
+    runtime.close()
+    sim.stop()
+
+
 def main() -> None:
     dark = "--dark" in sys.argv
     app = ensure_app()
@@ -314,6 +380,9 @@ def main() -> None:
     asyncio.set_event_loop(loop)
     if "--volume" in sys.argv:
         loop.run_until_complete(volume(app))
+        return
+    if "--family" in sys.argv:
+        loop.run_until_complete(family(app))
         return
     if "--empty" in sys.argv:
 

@@ -74,6 +74,7 @@ class ModelSpec:
     poll_path: str = "/v2/video/generations"
     legacy_path: str | None = None
     summary: str = ""  # one line under the model picker
+    tag: str = ""  # a word or two on a list row ("transition", "v5.5"); empty for the default model
     one_of: OneOf | None = None
     speaker_needs_line: bool = True  # a voice without a line is dropped (v5); lip-sync sends them as a pair
 
@@ -226,6 +227,7 @@ PIXVERSE_V5_TRANSITION = ModelSpec(
     title="PixVerse v5 · transition",
     params=(_FIRST_FRAME, _LAST_FRAME, _PROMPT, *_V5_OPTIONS),
     exclusions=(_NO_1080P_8S,),
+    tag="transition",
     summary="Moves from a first picture to a last one.",
 )
 PIXVERSE_V5_T2V = ModelSpec(
@@ -233,6 +235,7 @@ PIXVERSE_V5_T2V = ModelSpec(
     title="PixVerse v5 · text to video",
     params=(_PROMPT, _ASPECT, *_V5_OPTIONS),
     exclusions=(_NO_1080P_8S,),
+    tag="text to video",
     summary="A clip from words alone.",
 )
 PIXVERSE_V55_I2V = ModelSpec(
@@ -240,6 +243,7 @@ PIXVERSE_V55_I2V = ModelSpec(
     title="PixVerse v5.5 · image to video",
     params=(_IMAGE, _PROMPT, *_V55_OPTIONS),
     exclusions=(_NO_1080P_8S, _NO_1080P_10S),
+    tag="v5.5",
     summary="Newer: up to 10 s, with generated sound and multi-clip.",
 )
 PIXVERSE_V55_T2V = ModelSpec(
@@ -247,12 +251,14 @@ PIXVERSE_V55_T2V = ModelSpec(
     title="PixVerse v5.5 · text to video",
     params=(_PROMPT, _ASPECT, *_V55_OPTIONS),
     exclusions=(_NO_1080P_8S, _NO_1080P_10S),
+    tag="v5.5 text to video",
     summary="Newer, from words alone: up to 10 s, with generated sound and multi-clip.",
 )
 PIXVERSE_LIP_SYNC = ModelSpec(
     model_id="pixverse/lip-sync",
     title="PixVerse · lip-sync",
     params=(_VIDEO, _AUDIO, _LIP_TEXT, _LIP_SPEAKER),
+    tag="lip-sync",
     summary="Makes the character in a finished clip speak.",
     one_of=OneOf(
         "audio_url",

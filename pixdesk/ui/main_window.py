@@ -558,9 +558,9 @@ class MainWindow(QMainWindow):
         from pixdesk.api.catalogue import MODELS
 
         book, runtime = self.runtime.prices, self.runtime
-        for model_id in MODELS:
+        for model_id in MODELS:  # only shown (a quitting window drops them): not the pool closing waits for
             if model_id != done and not self.is_closing():
-                await off_ui_thread(lambda m=model_id: book.refresh(runtime.client, m))
+                await network_read(lambda m=model_id: book.refresh(runtime.client, m))
         self.inputs.update_estimate()
 
     def prices_settled(self) -> bool:

@@ -233,7 +233,20 @@ def details_text(job: Job) -> str:
     """The row's second line (and its AccessibleDescriptionRole): resolution · duration · style · voice · seed ·
     cost · time created."""
     req = job.request
-    parts = [str(req.effective("resolution")), f"{req.effective('duration')} s"]
+    try:
+        tag = req.spec.tag
+    except KeyError:  # a model this PixDesk does not know (a newer one wrote the row)
+        tag = req.model
+    parts = [f"film of {len(job.parts)} transitions"] if job.is_film else ([tag] if tag else [])
+    resolution, duration = req.effective("resolution"), req.effective("duration")
+    if resolution:
+        parts.append(str(resolution))
+    if duration and not job.is_film:
+        parts.append(f"{duration} s")
+    if req.aspect_ratio or (tag and "text" in tag):
+        parts.append(str(req.effective("aspect_ratio")))
+    if req.generate_audio_switch:
+        parts.append("sound")
     if req.style:
         parts.append(req.style.replace("_", " "))
     if req.lip_sync_tts_content:
@@ -268,7 +281,9 @@ def accessible_text(job: Job, now: float | None = None) -> str:
         parts.append(status)
     if state is JobState.COMPLETED:
         req = job.request
-        parts += [str(req.effective("resolution")), f"{req.effective('duration')} s"]
+        resolution, duration = req.effective("resolution"), req.effective("duration")
+        parts += [str(resolution)] if resolution else []
+        parts += [f"{duration} s"] if duration and not job.is_film else []
         if job.file_path:
             parts.append(f"saved to {Path(job.file_path).name}")
     if job.error and state in FINAL:
