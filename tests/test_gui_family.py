@@ -18,7 +18,7 @@ from pixdesk.simulator import Simulator
 from pixdesk.ui.main_window import MainWindow
 from tests.conftest import SAMPLES, ScriptedPrompter, WindowMaker
 from tests.gui_helpers import drop_mime, find
-from tests.test_gui_actions import choose, click_generate
+from tests.test_gui_actions import choose, click_generate, offered
 from tests.test_gui_library import jobs_of, one_finished, widget
 
 
@@ -66,6 +66,8 @@ def test_the_last_frame_and_a_gif_preview_are_exported_from_the_job_menu(
     qtbot.waitUntil(lambda: win.controller.last_exported == str(gif), timeout=15000)
     with Image.open(gif) as anim:
         assert anim.format == "GIF" and getattr(anim, "n_frames", 1) > 1 and anim.size[0] <= 360
+    for made in (Path(f"{png}.png"), gif):  # readable like any file the person saves, not private
+        assert made.stat().st_mode & 0o777 == Path(job.file_path or "").stat().st_mode & 0o777
     assert "Saved to" in win.statusBar().currentMessage()
 
 
@@ -91,6 +93,8 @@ def test_make_them_speak_queues_a_lip_sync_of_the_clip_with_a_line_and_a_voice(
     assert body["lip_sync_tts_content"] == "Fair winds to you" and body["lip_sync_tts_speaker"] == "Oliver"
     assert "audio_url" not in body and "prompt" not in body
     assert spoken.title == "Says “Fair winds to you”" and spoken.thumbnail == source.thumbnail
+    select(win, spoken)
+    assert "reuse" not in offered(win) and {"play", "speak", "export_gif"} <= offered(win)  # not a form's job
     assert duration_of(spoken.file_path or "") == pytest.approx(duration_of(source.file_path or ""), abs=0.3)
 
 
@@ -184,8 +188,7 @@ def test_a_storyboard_of_three_images_from_the_form_plays_as_one_joined_film(
     assert [p.request.model for p in parts] == ["pixverse/v5/transition"] * 2
     total = sum(duration_of(p.file_path or "") for p in parts)
     assert duration_of(film.file_path or "") == pytest.approx(total, abs=0.2)
-    select(win, film)
-    choose(win, "play")
+    select(win, film)  # the storyboard's row (folded): selecting it plays its film
     qtbot.waitUntil(lambda: win.player_panel.current_file == film.file_path, timeout=10000)
     player = win.player_panel.player
     qtbot.waitUntil(lambda: abs(player.duration() / 1000 - total) < 0.3, timeout=10000)
@@ -203,3 +206,42 @@ def wait_for_new(qtbot: Any, win: MainWindow, before: set[str]) -> Job:
 def latest_body(sim: Simulator) -> dict[str, Any]:
     newest = max(sim.generations.values(), key=lambda g: g.created)
     return dict(newest.body)
+
+
+def test_delete_on_a_focused_last_frame_takes_it_out_of_the_form_not_a_job_from_the_library(
+    qtbot: Any, windows: WindowMaker
+):
+    win = windows()
+    job = one_finished(qtbot, win, "A quiet harbour")
+    select(win, job)
+    win.inputs.set_model("pixverse/v5/transition")
+    last = win.inputs.last_drop
+    with qtbot.waitSignal(last.images_changed, timeout=10000):
+        win.inputs.set_last_frame(str(SAMPLES / "sunset-mountains.jpg"))
+    qtbot.waitUntil(lambda: win.inputs.last_frame() is not None, timeout=10000)
+    last.setFocus()
+    qtbot.keyClick(last, Qt.Key.Key_Delete)
+    assert win.inputs.last_frame() is None
+    assert [j.id for j in jobs_of(win)] == [job.id] and prompter(win).asked == []
+
+
+def test_a_storyboard_held_by_a_paused_queue_counts_its_transitions_not_its_film(qtbot: Any, windows: WindowMaker):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    win = windows()
+    win.set_queue_paused(True)
+    combo = widget(win, "modelCombo", QComboBox)
+    combo.setCurrentIndex(combo.findData("pixverse/v5/transition"))
+    mime = QMimeData()
+    mime.setUrls(
+        [
+            QUrl.fromLocalFile(str(SAMPLES / n))
+            for n in ("portrait.png", "sunset-mountains.jpg", "robot-transparent.png")
+        ]
+    )
+    assert drop_mime(find(win, "imageDrop"), mime)
+    qtbot.waitUntil(lambda: len(win.inputs.storyboard_images() or []) == 3, timeout=10000)
+    qtbot.keyClicks(find(win, "promptEdit"), "Held back")
+    click_generate(qtbot, win)
+    qtbot.waitUntil(lambda: len(jobs_of(win)) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: win.windowTitle().endswith("(2 waiting)"), timeout=10000)

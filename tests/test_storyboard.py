@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from pathlib import Path
 
 import av
@@ -149,3 +151,14 @@ def test_a_part_retried_by_hand_is_used_when_the_film_is_retried(sim: Simulator,
 
     assert asyncio.run(go()).state is JobState.COMPLETED
     assert sim.create_requests == 3  # two parts, and the one retried by hand: nothing paid twice
+
+
+def test_a_clip_made_from_words_alone_gets_its_first_frame_as_its_picture(sim: Simulator, tmp_path: Path):
+    from tests.helpers import run_one_job
+
+    request = GenerationRequest(model="pixverse/v5/text-to-video", prompt="a red kite over a beach", resolution="360p")
+    job = run_one_job(sim, tmp_path, request)
+    assert job.state is JobState.COMPLETED and job.thumbnail is not None
+    with Image.open(io.BytesIO(job.thumbnail)) as poster:
+        assert poster.format == "PNG" and max(poster.size) == 128
+    assert json.loads(Path(job.file_path or "").with_suffix(".json").read_text())["finished_at"]

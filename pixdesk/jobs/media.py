@@ -168,11 +168,36 @@ def _atomic(out: PathLike) -> Iterator[str]:
         raise MediaError(f"Cannot write in {target.parent} ({_reason(exc)}).", path=target) from None
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; an exported file is like any other
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask would change it for every thread meanwhile)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
+
+def poster(path: PathLike, side: int = 128) -> bytes:
+    """A small PNG of the clip's first frame: the list's picture for a clip made without one (text-to-video)."""
+    with _translate("Cannot read", Path(path)), av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            image = frame.to_image()
+            image.thumbnail((side, side))
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG")
+            return buffer.getvalue()
+    raise MediaError(f"{Path(path).name} has no picture.", path=Path(path))
 
 
 def _write_errors(out: PathLike) -> contextlib.AbstractContextManager[None]:

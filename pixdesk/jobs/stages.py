@@ -465,6 +465,9 @@ async def download(svc: Services, job: Job) -> None:
                 continue
             await retry_or_stall(svc, job, retrier, exc, "The video could not be downloaded yet")
             svc.show_detail(job, None)
+    job.finished_at = job.finished_at or time.time()  # in the sidecar too
+    if job.thumbnail is None:  # made from words alone: the list shows the clip's first frame
+        job.thumbnail = await _poster(svc, dest)
     try:
         await svc.disk_call(svc.library.write_sidecar, job, dest)
     except OSError as exc:  # the clip itself is safe; its sidecar is a convenience
@@ -472,6 +475,16 @@ async def download(svc: Services, job: Job) -> None:
     job.file_path = str(dest)
     job.progress = 1.0
     await svc.move(job, JobState.COMPLETED)
+
+
+async def _poster(svc: Services, clip: Path) -> bytes | None:
+    from pixdesk.jobs import media  # PyAV: loaded when a clip without a picture first finishes
+
+    try:
+        return await svc.image_call(media.poster, clip, THUMBNAIL_SIDE)
+    except media.MediaError as exc:  # a picture for the list only: the clip itself is fine
+        log.info("no poster for %s: %s", clip.name, exc)
+        return None
 
 
 def _show_progress(svc: Services, job: Job, fraction: float) -> None:

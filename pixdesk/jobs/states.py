@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pixdesk.api.catalogue import FORM_MODELS
 from pixdesk.jobs.models import Job, JobState
 
 S = JobState
@@ -79,6 +80,8 @@ def allowed_actions(job: Job) -> frozenset[Action]:
     actions = set(ACTIONS[job.state])
     if job.state is S.COMPLETED and not job.file_path:
         actions -= {Action.PLAY, Action.SAVE, Action.OPEN_FOLDER, *_CLIP_TOOLS}
+    if job.request.model not in FORM_MODELS:
+        actions.discard(Action.REUSE)  # lip-sync is made from a clip (Make them speak…), not from the form
     if job.is_film:
         actions.discard(Action.RESUME)  # a film is never sent: Retry joins it again, sending only what failed
         if job.state is S.COMPLETED:

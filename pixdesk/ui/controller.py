@@ -410,7 +410,8 @@ class JobController(QObject):
             self.prompter.warn("Could not take the last frame", str(exc))
             return
         self.window.continue_from_frame(str(target), job.request)
-        self.status.emit("The clip's last frame is the new image: describe what happens next", 6000)
+        model = self.window.inputs.spec.title
+        self.status.emit(f"The clip's last frame is the new image ({model}): describe what happens next", 8000)
 
     def export_last_frame(self, job: Job) -> None:
         from pixdesk.jobs import media

@@ -759,6 +759,10 @@ class ImageDropZone(QFrame):
             return next((e.source for e in self.strip_model.entries if e.usable), None)
         return self.current.source if self.current else None
 
+    def holds_one_picture(self) -> bool:
+        """One picture shown (not a strip, whose thumbnails take Delete themselves): Delete takes it out."""
+        return not self._batch and self.current is not None
+
     @property
     def is_batch(self) -> bool:
         """A strip is shown (what is dropped, pasted or browsed now adds to it)."""

@@ -698,11 +698,13 @@ class InputsPanel(QWidget):
         self._layout.setStretchFactor(self.frames, 1 if takes_image else 0)
         self._layout.setStretch(self._layout.count() - 1, 0 if takes_image else 1)
         self.prompt.set_lines(3 if takes_image else 6)  # words alone: room for a longer description
-        self.prompt.edit.setPlaceholderText(
-            "Describe the motion: “She turns to the camera and smiles…”"
-            if takes_image
-            else "Describe the scene and what happens: “A red kite rises over a windy beach at sunset…”"
-        )
+        if spec.has("tail_image_url"):
+            hint = "Describe the change from the first frame to the last: “Day turns to night, the camera pulls back…”"
+        elif takes_image:
+            hint = "Describe the motion: “She turns to the camera and smiles…”"
+        else:
+            hint = "Describe the scene and what happens: “A red kite rises over a windy beach at sunset…”"
+        self.prompt.edit.setPlaceholderText(hint)
         self._lay_out_options()
         for name, extra in self.extras.items():
             extra.setVisible(spec.has(name))
@@ -838,8 +840,9 @@ class InputsPanel(QWidget):
         if now:
             frames = len(self.drop.images())
             parts = max(0, frames - 1)
+            joined = ", joined into one film" if parts > 1 else ""
             self.storyboard_note.setText(
-                f"Storyboard: {_plural(frames, 'keyframe')} → {_plural(parts, 'transition')}, joined into one film."
+                f"Storyboard: {_plural(frames, 'keyframe')} → {_plural(parts, 'transition')}{joined}."
                 " Drag a thumbnail, or Ctrl+←/→, to change the order."
             )
         self.storyboard_note.setVisible(now)

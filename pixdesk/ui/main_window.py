@@ -51,6 +51,7 @@ from pixdesk.jobs.states import Action
 from pixdesk.runtime import Runtime
 from pixdesk.ui import theme
 from pixdesk.ui.controller import JobController
+from pixdesk.ui.drop_zone import ImageDropZone
 from pixdesk.ui.inputs_panel import InputsPanel
 from pixdesk.ui.library_filter import LibraryBar, LibraryFilter
 from pixdesk.ui.notifier import DesktopNotifier
@@ -407,6 +408,8 @@ class MainWindow(QMainWindow):
         self.addActions(list(actions.values()))
         for field in self.findChildren(QLineEdit) + self.findChildren(QPlainTextEdit):
             field.installEventFilter(self)
+        for zone in (self.inputs.drop, self.inputs.last_drop):
+            zone.installEventFilter(self)
         self.favourite_action = self._action("Add to favourites", self._toggle_selected_favourite, "Ctrl+D")
         self.favourite_action.setObjectName("favouriteAction")
         self.compare_action = self._action("Compare side by side…", self.compare_selected, "Ctrl+Shift+C")
@@ -462,6 +465,19 @@ class MainWindow(QMainWindow):
         """Text fields keep Ctrl+C/Ctrl+V/Delete for editing, except when they would do nothing with them: Ctrl+V
         with only an image on the clipboard pastes the image, Ctrl+C with no text selected copies the selected
         job's prompt."""
+        if (
+            isinstance(watched, ImageDropZone)
+            and isinstance(event, QKeyEvent)
+            and watched.holds_one_picture()
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            and not event.modifiers()
+        ):
+            if event.type() == QEvent.Type.ShortcutOverride:
+                event.accept()  # the zone's, not the list's Delete: the key comes to the zone
+                return True
+            if event.type() == QEvent.Type.KeyPress:
+                watched.clear()  # Delete on a focused picture takes it out of the form
+                return True
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             if event.matches(QKeySequence.StandardKey.Paste) and _clipboard_has_only_image():
                 event.ignore()  # not the field's: the window's Paste image takes it
@@ -899,7 +915,7 @@ class MainWindow(QMainWindow):
             self.queue.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        job = self.library.job_at(current.row()) if current.isValid() else None
+        job = self.selected_job() if current.isValid() else None  # a storyboard's row: its film
         self._update_job_actions()
         if job is not None and job.state is JobState.COMPLETED and job.file_path != self.player_panel.current_file:
             self.play_job(job)
@@ -1206,8 +1222,9 @@ class MainWindow(QMainWindow):
 
 
 def _running_and_waiting(jobs: list[Job]) -> tuple[int, int]:
-    """(jobs the server has or is being sent, jobs not sent yet) among the unfinished ones."""
-    unfinished = [j for j in jobs if j.state not in FINAL]
+    """(jobs the server has or is being sent, jobs not sent yet) among the unfinished ones. A storyboard's film is
+    neither: it is never sent (it is joined here once its parts are done)."""
+    unfinished = [j for j in jobs if j.state not in FINAL and not j.is_film]
     waiting = sum(1 for j in unfinished if j.state in NEVER_SENT)
     return len(unfinished) - waiting, waiting
 
