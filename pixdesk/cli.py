@@ -715,10 +715,28 @@ async def _generate(
         if engine.jobs[job_id].state in NEVER_SENT:
             engine.cancel(job_id)
             await engine.wait(job_id)
+    except asyncio.CancelledError:  # Ctrl+C: a job not sent yet is never sent, not even by a later `resume`
+        await _never_send(engine, [j.id for j in list(engine.jobs.values()) if j.request is request])
+        raise
     finally:
         await engine.close()
         status.end()
     return engine.jobs[job_id].snapshot(), True
+
+
+async def _never_send(engine: Any, job_ids: list[str]) -> None:
+    """Stop jobs not sent yet for good: cancelled (a create already on its way gets its answer first), and one
+    whose task never ran removed, so the database holds nothing a later run would send."""
+    from pixdesk.jobs.models import NEVER_SENT
+
+    for job_id in job_ids:
+        if engine.jobs[job_id].state in NEVER_SENT:
+            engine.cancel(job_id)
+    await wait_at_most(asyncio.gather(*(engine.wait(i) for i in job_ids)), engine.create_deadline() + 1.0)
+    for job_id in job_ids:
+        live = engine.jobs.get(job_id)
+        if live is not None and live.state in NEVER_SENT and not engine.is_running(job_id):
+            await engine.remove(job_id)
 
 
 async def wait_at_most(awaitable: Awaitable[Any], timeout: float | None) -> bool:

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from pixdesk.api.errors import exit_code_for_kind
 from pixdesk.api.request import GenerationRequest, ValidationError
 from pixdesk.api.text import clean_text
 from pixdesk.cli_progress import JobLines, image_stem
 from pixdesk.config import load_settings
 from pixdesk.jobs.models import Job
+from pixdesk.jobs.services import OnRefused
 
 EXIT_OK, EXIT_INPUT, EXIT_NETWORK = 0, 2, 4
 NAMES = {
@@ -122,36 +125,60 @@ async def _run(
     lines: JobLines,
     result: dict[str, Any],
 ) -> None:
-    """Submit the parts and the film, follow them, and on a stop (refusal, Ctrl+C, time out) send nothing more."""
+    """Submit the parts and the film, follow them, and on a stop (refusal, Ctrl+C, time out) send nothing more:
+    every part not sent yet is cancelled as soon as it is seen (also one that a create on its way puts back),
+    creates on their way get their answers (their ids are saved), and parts that never started are removed so
+    that no later `resume` sends them. The film is left: `resume` joins it if every part finishes."""
     from pixdesk import cli
     from pixdesk.cli_progress import is_refusal
-    from pixdesk.jobs.models import NEVER_SENT
-    from pixdesk.jobs.services import OnRefused
+    from pixdesk.jobs.batch import new_group_id
+    from pixdesk.jobs.models import NEVER_SENT, JobState
 
     engine = runtime.make_engine(
         on_refused=OnRefused.FAIL, resolve_wait=args.lookup_wait, **cli._in_flight(args.max_in_flight)
     )
+    group_id = new_group_id()
+    result["group"] = group_id
     order: dict[str, int] = {}
+    changed = asyncio.Event()
+
+    def ours() -> list[Job]:
+        """Every job of this storyboard the engine knows, also one saved by a submit that Ctrl+C interrupted."""
+        return [j for j in list(engine.jobs.values()) if j.group_id == group_id]
+
+    def hold(job: Job) -> None:
+        if not job.is_film and job.server_id is None and job.state in NEVER_SENT:
+            engine.cancel(job.id)
 
     def on_job(job: Job) -> None:
+        if job.group_id != group_id:
+            return  # a job of an earlier run, resumed quietly
+        changed.set()
         index = order.get(job.id)
         if index is not None:
             lines.show(index, job)
-        if job.id in order and job.is_final and is_refusal(job) and not result.get("stopped"):
+        if result.get("stopped"):
+            hold(job)
+        elif job.is_final and is_refusal(job):
+            result["refused"] = job.error_kind
             stop("the API refused the key or the credits")
 
     def stop(reason: str) -> None:
+        if result.get("stopped"):
+            return
         result["stopped"] = reason
         engine.pause_queue()  # a part on its way goes back to `waiting`, unsent
-        for job_id in order:
-            live = engine.jobs.get(job_id)
-            if live is not None and live.state in NEVER_SENT:
-                engine.cancel(job_id)
+        for job in ours():
+            hold(job)
+
+    def unsettled() -> list[Job]:
+        on_the_way = (*NEVER_SENT, JobState.SUBMITTING)
+        return [j for j in ours() if not j.is_film and j.state in on_the_way and engine.is_running(j.id)]
 
     engine.job_listeners.append(on_job)
     try:
         await engine.resume_unfinished()
-        parts, film = await engine.submit_storyboard(keyframes, base)
+        parts, film = await engine.submit_storyboard(keyframes, base, group_id)
         order.update({p.id: i for i, p in enumerate(parts)})
         order[film.id] = len(parts)
         result["parts"], result["film"] = [p.id for p in parts], film.id
@@ -161,11 +188,24 @@ async def _run(
         stop("interrupted (Ctrl+C)")
         raise
     finally:
-        if result.get("stopped"):  # let the cancelled parts settle (saved as never sent) before closing
-            unsent = [i for i in order if i in engine.jobs and engine.jobs[i].state in NEVER_SENT]
-            await cli.wait_at_most(asyncio.gather(*(engine.wait(i) for i in unsent)), engine.create_deadline())
+        if result.get("stopped"):
+            await asyncio.sleep(0)  # a part submitted just before the stop has started: it is held, not sent
+            for job in ours():
+                hold(job)
+            deadline = time.monotonic() + engine.create_deadline() + 1.0
+            while unsettled() and time.monotonic() < deadline:
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), 0.2)
+            for job in ours():
+                if not job.is_film and job.state in NEVER_SENT and not engine.is_running(job.id):
+                    await engine.remove(job.id)  # saved but never started: never sent, never kept
         await engine.close()
-        result["jobs"] = {i: engine.jobs[i].snapshot() for i in order if i in engine.jobs}
+        result["jobs"] = {j.id: j.snapshot() for j in ours()}
+        if "film" not in result:  # interrupted inside submit: what was saved of it
+            films = [j for j in ours() if j.is_film]
+            if films:
+                result["film"], result["parts"] = films[0].id, list(films[0].parts)
 
 
 def _report(args: argparse.Namespace, out: Path, result: dict[str, Any], seconds: float, interrupted: bool) -> int:
@@ -183,15 +223,13 @@ def _report(args: argparse.Namespace, out: Path, result: dict[str, Any], seconds
         code = EXIT_INPUT if error else EXIT_OK
         path = None if error else out
     elif result.get("stopped") or interrupted:
-        code = EXIT_NETWORK
         reason = result.get("stopped") or "interrupted (Ctrl+C)"
+        code = exit_code_for_kind(result["refused"]) if result.get("refused") else EXIT_NETWORK
         error = (
-            f"{reason}: the parts the server has go on there and `pixdesk resume` finishes them and joins the "
-            "film (they are not sent again); parts not sent yet never will be"
+            f"{reason}: the parts the server has go on there, and `pixdesk resume` finishes them (never sending "
+            "them again) and joins the film if every part finishes; parts not sent yet never will be (the film "
+            "then says which: Retry it in the window)"
         )
-        failed = [p for p in parts if p.is_final and p.state is not JobState.COMPLETED and p.server_id]
-        if "refused" in reason and failed:
-            code = cli.exit_code_for(failed[0])
     else:
         worst = [p for p in parts if p.state is not JobState.COMPLETED]
         code = cli.exit_code_for(worst[0]) if worst else (cli.exit_code_for(film) if film else EXIT_NETWORK)

@@ -78,6 +78,7 @@ def test_make_them_speak_queues_a_lip_sync_of_the_clip_with_a_line_and_a_voice(
     source = one_finished(qtbot, win, "A sailor looks at the camera")
     select(win, source)
     choose(win, "speak")
+    qtbot.waitUntil(lambda: win.controller.speak_dialog is not None, timeout=10000)  # opened once the clip is seen
     dialog = win.controller.speak_dialog
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.clip_seconds is not None, timeout=10000)
@@ -105,6 +106,7 @@ def test_make_them_speak_with_an_audio_file_sends_the_recording_and_no_voice(
     source = one_finished(qtbot, win, "A singer on a stage")
     select(win, source)
     choose(win, "speak")
+    qtbot.waitUntil(lambda: win.controller.speak_dialog is not None, timeout=10000)  # opened once the clip is seen
     dialog = win.controller.speak_dialog
     assert dialog is not None
     with qtbot.waitSignal(dialog.audio_checked, timeout=10000):
@@ -125,6 +127,7 @@ def test_make_them_speak_explains_bad_input_beside_the_field_and_sends_nothing(
     select(win, source)
     creates = sim.create_requests
     choose(win, "speak")
+    qtbot.waitUntil(lambda: win.controller.speak_dialog is not None, timeout=10000)  # opened once the clip is seen
     dialog = win.controller.speak_dialog
     assert dialog is not None
     widget(dialog, "speakLineEdit", QLineEdit).clear()

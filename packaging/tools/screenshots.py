@@ -354,6 +354,8 @@ async def family(app: QApplication) -> None:
     window.model.set_expanded(group, False)
     window.queue.setCurrentIndex(window.library.index_of(source.id))
     window.controller.speak(engine.jobs[source.id].snapshot())
+    while window.controller.speak_dialog is None:  # opened once the clip's file is looked at
+        await asyncio.sleep(0.1)
     dialog = window.controller.speak_dialog
     assert dialog is not None
     dialog.line.setText("Good morning! Shall we begin?")

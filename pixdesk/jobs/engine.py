@@ -100,6 +100,7 @@ class JobEngine:
         self.ledger_interval = ledger_interval
         self._closed = False
         self._change_waiters: list[asyncio.Future[None]] = []  # films waiting for a part to change
+        self._film_retries: set[str] = set()  # films whose retry is being saved right now
         self.services.job_listeners.append(self._wake_films)
 
     # -- wiring ------------------------------------------------------------------------------------------
@@ -183,12 +184,14 @@ class JobEngine:
         if start:
             self._start(job)
 
-    async def submit_storyboard(self, keyframes: Sequence[str], base: GenerationRequest) -> tuple[list[Job], Job]:
+    async def submit_storyboard(
+        self, keyframes: Sequence[str], base: GenerationRequest, group_id: str | None = None
+    ) -> tuple[list[Job], Job]:
         """One transition per consecutive pair of keyframes, as one group, and the film that joins them when
         all are done. Everything is validated before anything is saved (raises ValidationError); the film is
         saved first, so no part is ever without it."""
         requests = storyboard.part_requests(keyframes, base)
-        group_id = uuid.uuid4().hex
+        group_id = group_id or uuid.uuid4().hex  # the CLI names it first, to find its jobs if interrupted
         parts = [self._new_job(r, group_id) for r in requests]
         film = Job(
             request=storyboard.film_request(keyframes, base),
@@ -213,22 +216,45 @@ class JobEngine:
             return await self._retry_film(original)
         return await self.submit(original.request, group_id=original.group_id, thumbnail=original.thumbnail)
 
-    async def _retry_film(self, film: Job) -> Job:
+    def film_parts_to_send(self, film_id: str) -> list[Job]:
+        """The parts a Retry of this film would send again (what the spending guard weighs): those that ended
+        without a clip and were not retried by hand; a part the server has is watched again, never resent."""
+        film = self.jobs[film_id]
         group = [j for j in self.jobs.values() if j.group_id == film.group_id]
-        kept: list[Job | None] = []
-        for part_id in film.parts:
-            part = self.jobs.get(part_id) or await self.services.disk_call(self.store.get, part_id)
-            kept.append(storyboard.reusable_part(part, group) if part is not None else None)
+        parts = [self.jobs.get(i) for i in film.parts]
+        return [p for p in parts if p is not None and storyboard.reusable_part(p, group) is None]
+
+    async def _retry_film(self, film: Job) -> Job:
+        if film.backend != self.services.backend:  # demo parts must not mix with paid ones, nor the other way
+            where = "demo mode" if film.backend == DEMO_BACKEND else "live mode"
+            raise ValidationError([FieldError("model", f"This storyboard was made in {where}: retry it there.")])
+        if film.id in self._film_retries:  # a second click while the first retry is being saved
+            raise ValidationError([FieldError("model", "This storyboard is already being retried.")])
+        self._film_retries.add(film.id)
+        try:
+            return await self._retry_film_once(film)
+        finally:
+            self._film_retries.discard(film.id)
+
+    async def _retry_film_once(self, film: Job) -> Job:
+        svc = self.services
+        loaded = [self.jobs.get(i) or await svc.disk_call(self.store.get, i) for i in film.parts]
+        group = [j for j in self.jobs.values() if j.group_id == film.group_id and j.backend == film.backend]
+        candidates = [j for j in (*group, *(p for p in loaded if p is not None)) if j.file_path]
+        on_disk = await svc.disk_call(lambda: {j.id for j in candidates if Path(j.file_path or "").is_file()})
         parts: list[Job] = []
         fresh: list[Job] = []
-        for part_id, keep in zip(film.parts, kept, strict=True):
+        for number, part in enumerate(loaded, 1):
+            if part is None:
+                message = f"Part {number} of this storyboard was removed: make the storyboard again."
+                raise ValidationError([FieldError("model", message)])
+            keep = storyboard.reusable_part(part, group, on_disk)
+            if keep is not None and keep.state is JobState.CANCELLED and keep.server_id:
+                await self.resume_job(keep.id)  # the server has it (and charges for it): watch it, never resend
             if keep is not None:
                 parts.append(keep)
                 continue
-            source = self.jobs.get(part_id) or await self.services.disk_call(self.store.get, part_id)
-            if source is None:
-                raise ValidationError([FieldError("image_url", "A part of this storyboard was removed.")])
-            job = self._new_job(source.request, film.group_id)
+            job = self._new_job(part.request, film.group_id)
             parts.append(job)
             fresh.append(job)
         new_film = Job(
@@ -387,6 +413,7 @@ class JobEngine:
                 await self._discard_files(job)
             self._removed_jobs[job_id] = job
         self.jobs.pop(job_id, None)
+        self._wake_films(job)  # a film waiting for this part learns it is gone
         return True
 
     async def _discard_files(self, job: Job) -> None:
@@ -607,13 +634,15 @@ class JobEngine:
                 except Exception:
                     log.exception("could not renew job leases")
 
-    def _wake_films(self, job: Job) -> None:
+    def _wake_films(self, job: Job | None) -> None:
+        """A job changed (or went): every film waiting for its parts looks again."""
         waiters, self._change_waiters = self._change_waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
     async def _part_changed(self) -> None:
+        """Until the next change of any job (the film then decides again from its parts)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._change_waiters.append(waiter)
         await waiter
@@ -639,15 +668,20 @@ class JobEngine:
         dest = Path(job.file_path) if job.file_path else svc.library.video_path(job)
         await svc.move(job, JobState.DOWNLOADING, detail=f"joining {len(step.clips)} parts…")
         stop = lambda: svc.closing or job.id in svc.cancel_requested or job.id in svc.removed  # noqa: E731
-        try:
-            result = await svc.disk_call(lambda: media.join_clips(step.clips, dest, should_stop=stop))
+
+        def join() -> tuple[media.JoinResult, int]:
+            result = media.join_clips(step.clips, dest, should_stop=stop)
+            return result, result.path.stat().st_size
+
+        try:  # on the image workers: a long re-encode must not hold up the saves on the database's one thread
+            result, size = await svc.image_call(join)
         except media.MediaCancelled:
             raise asyncio.CancelledError from None
         except (media.MediaError, OSError) as exc:
             await svc.move(job, JobState.FAILED, failure=Failure(f"The parts could not be joined: {exc}"))
             return
         job.file_path = str(result.path)
-        job.video_size = result.path.stat().st_size if result.path.is_file() else None
+        job.video_size = size
         job.finished_at = time.time()
         job.thumbnail = job.thumbnail or next((p.thumbnail for p in parts if p is not None and p.thumbnail), None)
         try:

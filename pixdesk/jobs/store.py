@@ -482,7 +482,7 @@ class JobStore:
     def _job(row: tuple[Any, ...]) -> Job:
         """A typed Job from a row (SQLite hands back whatever was stored, so every field is converted)."""
         data = dict(zip((*COLUMNS, "request_json"), row, strict=False))
-        return Job(
+        job = Job(
             request=GenerationRequest.from_dict(json.loads(str(data["request_json"]))),
             id=str(data["id"]),
             state=JobState(str(data["state"])),
@@ -512,8 +512,12 @@ class JobStore:
             server_seconds=_real(data["server_seconds"]),
             group_id=_text(data["group_id"]),
             favourite=bool(data["favourite"]),
-            parts=_parts(data["parts"]),
+            parts=_parts(data["parts"]) or (),
         )
+        if _parts(data["parts"]) is None:  # a film whose parts cannot be read: never taken for a job to send
+            job.state = JobState.FAILED
+            job.error = "This storyboard film's record is damaged (its parts cannot be read): make it again."
+        return job
 
     def get(self, job_id: str) -> Job | None:
         rows = self._select("WHERE id=?", (job_id,))
@@ -554,12 +558,15 @@ class JobStore:
         return [self._job(r) for r in self._unfinished_rows() if self._is_free(r[-2], r[-1])]
 
 
-def _parts(value: object) -> tuple[str, ...]:
-    """A film's part ids; anything that is not a JSON list of strings reads as none (an ordinary job)."""
+def _parts(value: object) -> tuple[str, ...] | None:
+    """A film's part ids (empty: an ordinary job); None when the column holds something that is not a JSON list
+    of ids (a damaged film)."""
     if not value:
         return ()
     try:
         parsed = json.loads(str(value))
     except ValueError:
-        return ()
-    return tuple(parsed) if isinstance(parsed, list) and all(isinstance(i, str) for i in parsed) else ()
+        return None
+    if isinstance(parsed, list) and parsed and all(isinstance(i, str) for i in parsed):
+        return tuple(parsed)
+    return None

@@ -8,7 +8,7 @@ from its parts alone, so the engine and the tests read the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -53,7 +53,8 @@ class FilmStep:
 
 
 def next_step(parts: Sequence[Job | None]) -> FilmStep:
-    """`parts` in order; None for a part that no longer exists (removed)."""
+    """`parts` in order; None for a part that no longer exists (removed). Reads no file: whether the clips are
+    still on disk is found out by the join itself (on a worker thread), which names a missing one."""
     total = len(parts)
     for number, part in enumerate(parts, 1):
         if part is None:
@@ -65,22 +66,28 @@ def next_step(parts: Sequence[Job | None]) -> FilmStep:
             return FilmStep(
                 "fail", f"Part {number} of {total} ended {part.state.value}{why}. Retry the film to send it again."
             )
-        if not part.file_path or not Path(part.file_path).is_file():
-            return FilmStep("fail", f"Part {number} of {total} has no clip on disk any more.")
+        if not part.file_path:
+            return FilmStep("fail", f"Part {number} of {total} has no clip in the library.")
     done = sum(1 for p in parts if p is not None and p.state is JobState.COMPLETED)
     if done < total:
         return FilmStep("wait", f"waiting for parts · {done} of {total} done")
     return FilmStep("join", clips=tuple(Path(p.file_path or "") for p in parts if p is not None))
 
 
-def reusable_part(part: Job, group: Sequence[Job]) -> Job | None:
-    """A part worth keeping when a film is retried: the part itself when it finished or may still finish, or a
-    later job of the group with the same request that the person already retried and that has not failed (so
-    a retry of the film never pays for a part twice)."""
-    if part.state in _PENDING or (
-        part.state is JobState.COMPLETED and part.file_path and Path(part.file_path).is_file()
-    ):
-        return part  # done, or still on its way: never sent twice
+def reusable_part(part: Job, group: Sequence[Job], on_disk: Collection[str] | None = None) -> Job | None:
+    """A part worth keeping when a film is retried, so that a retry never pays for a part twice: the part itself
+    when it finished (with its clip `on_disk`: the ids whose files exist, checked off the UI thread; None trusts
+    the library), may still finish, or was only stopped being watched while the server has it (it is watched
+    again); else a later job of the group with the same request that the person already retried and that has
+    not failed."""
+
+    def has_clip(job: Job) -> bool:
+        return bool(job.file_path) and (on_disk is None or job.id in on_disk)
+
+    if part.state in _PENDING or (part.state is JobState.COMPLETED and has_clip(part)):
+        return part
+    if part.state is JobState.CANCELLED and part.server_id:
+        return part
     later = [
         j
         for j in group
@@ -88,6 +95,7 @@ def reusable_part(part: Job, group: Sequence[Job]) -> Job | None:
         and not j.is_film
         and j.created_at >= part.created_at
         and j.request == part.request
-        and (j.state in _PENDING or (j.state is JobState.COMPLETED and j.file_path))
+        and j.backend == part.backend
+        and (j.state in _PENDING or (j.state is JobState.COMPLETED and has_clip(j)))
     ]
     return max(later, key=lambda j: j.created_at) if later else None

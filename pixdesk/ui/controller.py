@@ -334,11 +334,14 @@ class JobController(QObject):
     # -- a finished clip's tools --------------------------------------------------------------------------
     def speak(self, job: Job) -> None:
         """Open "Make them speak…" for a finished clip; queued (past the guard) from the dialog."""
-        from pixdesk.jobs.lipsync import clip_source  # loaded on first use: not on the first frame's path
+        spawn(self._open_speak(job))
+
+    async def _open_speak(self, job: Job) -> None:
+        from pixdesk.jobs.lipsync import clip_source
         from pixdesk.ui.speak_dialog import SpeakDialog
 
         try:
-            video = clip_source(job)
+            video = await off_ui_thread(clip_source, job)  # looks at the file: not on the UI thread
         except ValidationError as exc:
             self.prompter.warn("Cannot lip-sync this clip", exc.errors[0].message)
             return
@@ -367,6 +370,7 @@ class JobController(QObject):
     async def _speak_when_measured(self, dialog: SpeakDialog, job: Job, request: GenerationRequest) -> None:
         await self._probe_for(dialog, job)
         if self.speak_dialog is dialog:
+            dialog.set_busy(False)
             self.window.after_prices(lambda: self._speak(dialog, job, request, dialog.clip_seconds or 0.0))
 
     def _speak_closed(self, dialog: SpeakDialog) -> None:
@@ -375,10 +379,12 @@ class JobController(QObject):
         dialog.deleteLater()
 
     def _speak(self, dialog: SpeakDialog, job: Job, request: GenerationRequest, seconds: float | None) -> None:
+        dialog.set_busy(True)  # one click, one paid job: the button waits for this decision
         if seconds is None:  # clicked before the clip's length was read: read it first (lip-sync is priced by it)
             spawn(self._speak_when_measured(dialog, job, request))
             return
         if not self.passes_guard(request, seconds=seconds, show_block=dialog.show_refusal):
+            dialog.set_busy(False)
             return
         dialog.accept()
         spawn(self._submit_speak(job, request))
@@ -424,10 +430,9 @@ class JobController(QObject):
         self._export_with(job, "Export GIF preview", "_preview.gif", "GIF animation (*.gif)", media.gif_preview)
 
     def _export_with(self, job: Job, title: str, suffix: str, file_filter: str, make: Callable[..., object]) -> None:
-        if not job.file_path or not Path(job.file_path).is_file():
-            self.status.emit(f"The video file is missing: {job.file_path}", 8000)
+        if not job.file_path:  # a missing file is said by the export itself, off the UI thread
             return
-        stem = Path(suggested_name(job.request.prompt, job.created_at)).stem
+        stem = Path(suggested_name(job.request.headline, job.created_at)).stem
         target = self.prompter.ask_save_path(title, str(Path(self.save_folder()) / f"{stem}{suffix}"), file_filter)
         if not target:
             return
@@ -473,8 +478,21 @@ class JobController(QObject):
         self.window.after_prices(lambda: self._guarded_retry(job))
 
     def _guarded_retry(self, job: Job) -> None:
+        if job.is_film:  # a storyboard: only the parts that did not finish are sent again, and the guard weighs them
+            resend = self.window.engine.film_parts_to_send(job.id)
+            if not resend or self.passes_guard(resend[0].request, len(resend)):
+                spawn(self._retry_film(job))
+            return
         if self.passes_guard(job.request):
             spawn(self._submit_set([job.request], job.group_id))
+
+    async def _retry_film(self, film: Job) -> None:
+        try:
+            await self.window.engine.retry(film.id)
+        except ValidationError as exc:
+            self.prompter.warn("Cannot retry this storyboard", exc.errors[0].message)
+            return
+        self.status.emit("Retrying the storyboard: the parts that did not finish are sent again", 6000)
 
     def resume(self, job: Job) -> None:
         spawn(self._resume(job))

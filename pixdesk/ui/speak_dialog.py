@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -64,6 +65,7 @@ class SpeakDialog(QDialog):
         self._demo = demo
         self.clip_seconds: float | None = None
         self._audio: str | None = None
+        self._checking: str | None = None  # the recording being checked (a later choice wins)
 
         intro = QLabel(
             "PixVerse lip-sync makes the character in this clip say a line, in one of its voices or from a "
@@ -153,6 +155,10 @@ class SpeakDialog(QDialog):
         self.clip_seconds = seconds
         self._update()
 
+    def set_busy(self, busy: bool) -> None:
+        """While the controller decides (reads the clip's length, asks the spending guard), no second click."""
+        self.speak_button.setEnabled(not busy)
+
     def show_refusal(self, text: str) -> None:
         """Why the controller did not send it (the spending guard): shown here, the dialog stays."""
         self.refusal.setText(text)
@@ -175,13 +181,18 @@ class SpeakDialog(QDialog):
 
     # -- inside --------------------------------------------------------------------------------------------
     async def _check_audio(self, path: str) -> None:
+        self._checking = path
         try:
             mime, size = await off_ui_thread(inspect_media, path, "audio")
         except MediaRejected as exc:
+            if not shiboken6.isValid(self) or self._checking != path:
+                return  # closed meanwhile, or another recording was chosen since
             self.audio_label.setText("No file chosen")
             self.audio_error.setText(str(exc))
             self.audio_error.show()
         else:
+            if not shiboken6.isValid(self) or self._checking != path:
+                return
             self._audio = path
             kind = mime.split("/", 1)[-1].upper()
             self.audio_label.setText(f"{clean_text(Path(path).name, 60)} · {kind} · {size / 1e6:.1f} MB")
@@ -221,6 +232,9 @@ class SpeakDialog(QDialog):
 
     def _show_errors(self, exc: ValidationError) -> None:
         for error in exc.errors:
+            if error.field == "video_url":
+                self.show_refusal(error.message)
+                continue
             label = self.audio_error if error.field == "audio_url" else self.line_error
             label.setText(error.message)
             label.show()
