@@ -283,6 +283,23 @@ def test_delete_on_a_group_row_removes_the_whole_set(qtbot: Any, windows: Window
     assert widget(win, "libraryNoMatch", QWidget).isHidden()  # an empty library is not "nothing matches"
 
 
+def test_a_removal_asked_for_just_before_quitting_is_finished_before_the_engine_closes(
+    qtbot: Any, windows: WindowMaker
+):
+    from tests.helpers import stored_jobs
+
+    win = windows()
+    finished_set(qtbot, win, "Gone at the last moment", 2)
+    win.queue.setCurrentIndex(win.library.index(0, 0))
+    win.queue.setFocus()
+    prompter = win.controller.prompter
+    assert isinstance(prompter, ScriptedPrompter)
+    prompter.answers.append((True, False))
+    qtbot.keyClick(win.queue, Qt.Key.Key_Delete)
+    close(qtbot, win)  # Quit right away: the removal under way ends first, no error meets a closed engine
+    assert stored_jobs() == []
+
+
 def test_compare_on_a_group_of_six_shows_the_first_four_and_says_so(qtbot: Any, windows: WindowMaker):
     win = windows()
     prompter = win.controller.prompter

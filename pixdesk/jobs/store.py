@@ -234,7 +234,7 @@ class JobStore:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             db.execute("PRAGMA busy_timeout=5000")
-            db.execute("PRAGMA journal_mode=WAL")
+            _when_unlocked(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
@@ -570,3 +570,18 @@ def _parts(value: object) -> tuple[str, ...] | None:
     if isinstance(parsed, list) and parsed and all(isinstance(i, str) for i in parsed):
         return tuple(parsed)
     return None
+
+
+def _when_unlocked(statement: Callable[[], object], seconds: float = 10.0) -> None:
+    """Run `statement`, waiting out another process that has a new database locked: SQLite does not always wait
+    for the busy timeout when switching to WAL while another process creates the schema (seen once in CI with six
+    processes opening a new database at once)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

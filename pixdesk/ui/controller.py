@@ -24,6 +24,8 @@ from pixdesk.jobs.states import Action, allowed_actions, needs_confirmation, off
 from pixdesk.ui.tasks import off_ui_thread, spawn
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pixdesk.ui.main_window import MainWindow
     from pixdesk.ui.speak_dialog import SpeakDialog
 
@@ -156,6 +158,7 @@ class JobController(QObject):
         self.removals: list[Removal] = []
         self.speak_dialog: SpeakDialog | None = None  # the open "Make them speak…" dialog (tests drive it)
         self.last_exported: str | None = None
+        self._removing: set[asyncio.Task[None]] = set()  # removals under way (closing waits for them)
         self._last_generate: tuple[tuple[GenerationRequest, int], float] | None = None
         self.actions: dict[Action, QAction] = {}
         for action, label in ACTION_LABELS.items():
@@ -552,7 +555,7 @@ class JobController(QObject):
                 return
         self.window.engine.mark_removing(job.id)  # before anything else: no update may bring the row back
         self.window.forget_job(job)
-        spawn(self._remove(job, delete_files))
+        self._track(spawn(self._remove(job, delete_files)))
 
     async def _remove(self, job: Job, delete_files: bool) -> None:
         if not await self.window.engine.remove(job.id, delete_files=delete_files):
@@ -589,7 +592,7 @@ class JobController(QObject):
         for job in jobs:
             self.window.engine.mark_removing(job.id)
             self.window.forget_job(job)
-        spawn(self._remove_many(jobs, delete_files))
+        self._track(spawn(self._remove_many(jobs, delete_files)))
 
     async def _remove_many(self, jobs: list[Job], delete_files: bool) -> None:
         removed: list[str] = []
@@ -605,6 +608,18 @@ class JobController(QObject):
         self.window.refresh_counts()
         note = f"; {kept} another PixDesk process is working on stayed" if kept else ""
         self.status.emit(f"Removed {len(removed)} jobs{note} — Ctrl+Z brings them back", 8000)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._removing.add(task)
+        task.add_done_callback(self._removing.discard)
+
+    async def settle(self) -> None:
+        """Let removals under way end before the engine closes (a Remove asked for just before Quit is done, and
+        no removal meets a closed engine)."""
+        import asyncio
+
+        if self._removing:
+            await asyncio.gather(*list(self._removing), return_exceptions=True)
 
     def undo(self) -> None:
         if self.removals:

@@ -1204,6 +1204,7 @@ class MainWindow(QMainWindow):
         try:
             with contextlib.suppress(OSError):
                 await off_ui_thread(save_form_state, form)
+            await self.controller.settle()  # removals asked for just before quitting end first
             if self._engine is not None:
                 await self._engine.close()
             with contextlib.suppress(OSError):
