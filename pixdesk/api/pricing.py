@@ -234,7 +234,8 @@ def find_model(answer: Any, model_id: str, source: Source = "live") -> Pricing |
     return None if match is None else parse_pricing(match, source)
 
 
-def _units(unit: str, duration_seconds: float) -> float | None:
+def _units(unit: str, duration_seconds: float | None) -> float | None:
+    """How many units a job is; None when the unit is unknown or counts seconds and no length is known."""
     if unit in _PER_SECOND:
         return duration_seconds
     if unit in _PER_JOB:
@@ -242,14 +243,17 @@ def _units(unit: str, duration_seconds: float) -> float | None:
     return None
 
 
-def estimate(pricing: Pricing | None, *, resolution: str, duration_seconds: float, count: int = 1) -> Estimate | None:
+def estimate(
+    pricing: Pricing | None, *, resolution: str, duration_seconds: float | None, count: int = 1
+) -> Estimate | None:
     """The price of `count` jobs, or None when it cannot be quoted exactly.
 
     cost = price × units / per, where a per-second rate counts the clip's seconds and a per-generation
     rate counts 1. Among variants matching the job, the most specific wins; a tie takes the dearest
-    (an estimate guards a budget: better high than low).
+    (an estimate guards a budget: better high than low). `duration_seconds=None`: the length is not known
+    (lip-sync over a clip), so only a price that does not count seconds (nor depend on them) can be quoted.
     """
-    if count < 1 or not math.isfinite(duration_seconds) or duration_seconds <= 0:
+    if count < 1 or (duration_seconds is not None and (not math.isfinite(duration_seconds) or duration_seconds <= 0)):
         raise ValueError("an estimate needs count >= 1 and a positive duration")
     if pricing is None or pricing.currency != "USD":
         return None
@@ -262,11 +266,10 @@ def estimate(pricing: Pricing | None, *, resolution: str, duration_seconds: floa
                 return None
             usd += rate.price * units / rate.per
     elif pricing.kind is PriceKind.VARIANTS:
-        usd = _variant_cost(
-            pricing,
-            {"resolution": resolution.strip().lower(), "duration": _condition_value(duration_seconds)},
-            duration_seconds,
-        )
+        params = {"resolution": resolution.strip().lower()}
+        if duration_seconds is not None:
+            params["duration"] = _condition_value(duration_seconds)
+        usd = _variant_cost(pricing, params, duration_seconds)
     else:
         return None
     if usd is None or not math.isfinite(usd * count * CREDITS_PER_USD):  # absurd rates overflow: no quote
@@ -275,7 +278,7 @@ def estimate(pricing: Pricing | None, *, resolution: str, duration_seconds: floa
     return Estimate(credits / CREDITS_PER_USD, credits, pricing.source)
 
 
-def _variant_cost(pricing: Pricing, params: Mapping[str, str], duration_seconds: float) -> float | None:
+def _variant_cost(pricing: Pricing, params: Mapping[str, str], duration_seconds: float | None) -> float | None:
     best: tuple[int, float] | None = None
     for variant in pricing.variants:
         if not all(params.get(k) == v for k, v in variant.when):

@@ -66,12 +66,8 @@ class PriceBook:
         resolution = str(request.effective("resolution") or "")
         duration = request.effective("duration")
         if duration is None:
-            duration = seconds
-        if duration is None and pricing is not None:  # no length known: quotable only if the price has none
-            one, two = (
-                estimate(pricing, resolution=resolution, duration_seconds=s, count=max(1, count)) for s in (1, 2)
-            )
-            return one if one is not None and two is not None and one.credits == two.credits else None
-        if pricing is None or not isinstance(duration, int | float) or duration <= 0:
+            duration = seconds  # still None: quotable only by a price that does not count seconds
+        if pricing is None or (duration is not None and (not isinstance(duration, int | float) or duration <= 0)):
             return None
-        return estimate(pricing, resolution=resolution, duration_seconds=float(duration), count=max(1, count))
+        length = float(duration) if duration is not None else None
+        return estimate(pricing, resolution=resolution, duration_seconds=length, count=max(1, count))
