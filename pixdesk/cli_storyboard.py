@@ -17,27 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pixdesk.api.errors import exit_code_for_kind
+from pixdesk.api.errors import EXIT_OK, exit_code_for_kind
 from pixdesk.api.request import GenerationRequest, ValidationError
 from pixdesk.api.text import clean_text
+from pixdesk.cli import EXIT_INPUT, EXIT_NETWORK, GENERATE_OPTION_NAMES
 from pixdesk.cli_progress import JobLines, image_stem
 from pixdesk.config import load_settings
 from pixdesk.jobs.models import Job
 from pixdesk.jobs.services import OnRefused
 
-EXIT_OK, EXIT_INPUT, EXIT_NETWORK = 0, 2, 4
-NAMES = {
-    "image_url": "IMAGE",
-    "tail_image_url": "IMAGE",
-    "prompt": "--prompt",
-    "negative_prompt": "--negative-prompt",
-    "resolution": "--resolution",
-    "duration": "--duration",
-    "style": "--style",
-    "seed": "--seed",
-    "lip_sync_tts_content": "--lip-sync-text",
-    "lip_sync_tts_speaker": "--speaker",
-}
+# The option each request field came from: generate's, except that the last frame is one of the IMAGEs.
+NAMES = {**GENERATE_OPTION_NAMES, "tail_image_url": "IMAGE"}
 
 
 def base_request(args: argparse.Namespace) -> GenerationRequest:
