@@ -269,15 +269,21 @@ def test_removing_two_selected_clips_asks_once_deletes_their_files_and_undo_brin
     assert all(f.is_file() for f in files)
 
 
-def test_delete_on_a_group_row_removes_the_whole_set(qtbot: Any, windows: WindowMaker):
-    win = windows()
-    finished_set(qtbot, win, "Gone together", 2)
+def delete_group_row(qtbot: Any, win: MainWindow) -> ScriptedPrompter:
+    """Delete on the first row (a group's), answering Remove (files kept) to the one question it asks."""
     win.queue.setCurrentIndex(win.library.index(0, 0))
     win.queue.setFocus()
     prompter = win.controller.prompter
     assert isinstance(prompter, ScriptedPrompter)
     prompter.answers.append((True, False))
     qtbot.keyClick(win.queue, Qt.Key.Key_Delete)
+    return prompter
+
+
+def test_delete_on_a_group_row_removes_the_whole_set(qtbot: Any, windows: WindowMaker):
+    win = windows()
+    finished_set(qtbot, win, "Gone together", 2)
+    prompter = delete_group_row(qtbot, win)
     assert prompter.asked[-1][0] == "Remove 2 jobs?"
     qtbot.waitUntil(lambda: win.model.job_count() == 0, timeout=10000)
     assert widget(win, "libraryNoMatch", QWidget).isHidden()  # an empty library is not "nothing matches"
@@ -290,12 +296,7 @@ def test_a_removal_asked_for_just_before_quitting_is_finished_before_the_engine_
 
     win = windows()
     finished_set(qtbot, win, "Gone at the last moment", 2)
-    win.queue.setCurrentIndex(win.library.index(0, 0))
-    win.queue.setFocus()
-    prompter = win.controller.prompter
-    assert isinstance(prompter, ScriptedPrompter)
-    prompter.answers.append((True, False))
-    qtbot.keyClick(win.queue, Qt.Key.Key_Delete)
+    delete_group_row(qtbot, win)
     close(qtbot, win)  # Quit right away: the removal under way ends first, no error meets a closed engine
     assert stored_jobs() == []
 
