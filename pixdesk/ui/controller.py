@@ -159,6 +159,7 @@ class JobController(QObject):
         self.speak_dialog: SpeakDialog | None = None  # the open "Make them speak…" dialog (tests drive it)
         self.last_exported: str | None = None
         self._removing: set[asyncio.Task[None]] = set()  # removals under way (closing waits for them)
+        self._clip_length: asyncio.Task[None] | None = None  # the open speak dialog's clip being measured
         self._last_generate: tuple[tuple[GenerationRequest, int], float] | None = None
         self.actions: dict[Action, QAction] = {}
         for action, label in ACTION_LABELS.items():
@@ -358,7 +359,7 @@ class JobController(QObject):
         dialog.finished.connect(lambda _r: self._speak_closed(dialog))
         self.speak_dialog = dialog
         dialog.open()
-        spawn(self._probe_for(dialog, job))
+        self._clip_length = spawn(self._probe_for(dialog, job))
 
     async def _probe_for(self, dialog: SpeakDialog, job: Job) -> None:
         from pixdesk.jobs import media
@@ -371,7 +372,8 @@ class JobController(QObject):
             dialog.set_clip_seconds(info.duration)
 
     async def _speak_when_measured(self, dialog: SpeakDialog, job: Job, request: GenerationRequest) -> None:
-        await self._probe_for(dialog, job)
+        if self._clip_length is not None:
+            await self._clip_length  # the length read when the dialog opened: not read a second time
         if self.speak_dialog is dialog:
             dialog.set_busy(False)
             self.window.after_prices(lambda: self._speak(dialog, job, request, dialog.clip_seconds or 0.0))
