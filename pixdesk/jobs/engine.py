@@ -667,10 +667,9 @@ class JobEngine:
             await self._part_changed()
         dest = Path(job.file_path) if job.file_path else svc.library.video_path(job)
         await svc.move(job, JobState.DOWNLOADING, detail=f"joining {len(step.clips)} parts…")
-        stop = lambda: svc.closing or job.id in svc.cancel_requested or job.id in svc.removed  # noqa: E731
 
         def join() -> tuple[media.JoinResult, int]:
-            result = media.join_clips(step.clips, dest, should_stop=stop)
+            result = media.join_clips(step.clips, dest, should_stop=lambda: svc.should_stop(job))
             return result, result.path.stat().st_size
 
         try:  # on the image workers: a long re-encode must not hold up the saves on the database's one thread

@@ -227,6 +227,11 @@ class Services:
         job.detail = detail
         self.emit(job)
 
+    def should_stop(self, job: Job) -> bool:
+        """For work on another thread (a download, a film's join): stop between chunks when the job is cancelled
+        or removed, or the engine is closing."""
+        return self.closing or job.id in self.cancel_requested or job.id in self.removed
+
     def check_stop(self, job: Job) -> None:
         """Before anything is sent: a cancelled job or a closing engine sends nothing more, and a paused queue
         sends nothing new (a job in the submit stage leaves it, unsent)."""

@@ -436,7 +436,7 @@ async def download(svc: Services, job: Job) -> None:
                         expected_size=job.video_size,
                         progress=progress,
                         # Closing, cancelling or removing stops the transfer thread too, not only our task.
-                        should_stop=lambda: svc.closing or job.id in svc.cancel_requested or job.id in svc.removed,
+                        should_stop=lambda: svc.should_stop(job),
                     )
                 )
             )
