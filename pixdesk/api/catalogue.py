@@ -33,6 +33,7 @@ class Param:
     maximum: int | None = None
     help: str = ""
     attr: str = ""
+    missing: str = ""  # what a required input's absence says (beside its drop zone)
 
     @property
     def field(self) -> str:
@@ -141,9 +142,23 @@ _PROMPT = Param(
 _NEGATIVE = Param(
     "negative_prompt", "text", "Negative prompt", max_length=PROMPT_MAX, help="What the video should avoid."
 )
-_IMAGE = Param("image_url", "image", "Image", required=True, attr="image", help="The first frame of the video.")
+_IMAGE = Param(
+    "image_url",
+    "image",
+    "Image",
+    required=True,
+    attr="image",
+    help="The first frame of the video.",
+    missing="Choose an image to animate.",
+)
 _FIRST_FRAME = Param(
-    "image_url", "image", "First frame", required=True, attr="image", help="The picture the clip starts from."
+    "image_url",
+    "image",
+    "First frame",
+    required=True,
+    attr="image",
+    help="The picture the clip starts from.",
+    missing="Choose an image to animate.",
 )
 _LAST_FRAME = Param(
     "tail_image_url",
@@ -152,6 +167,7 @@ _LAST_FRAME = Param(
     required=True,
     attr="last_frame",
     help="The picture the clip ends on.",
+    missing="Choose the picture the clip should end on.",
 )
 _RESOLUTION = Param(
     "resolution",
@@ -207,7 +223,15 @@ _THINKING = Param(
     default="enabled",
     help="Lets the model rewrite your prompt into a richer one before generating.",
 )
-_VIDEO = Param("video_url", "video", "Clip", required=True, attr="video", help="The clip whose character speaks.")
+_VIDEO = Param(
+    "video_url",
+    "video",
+    "Clip",
+    required=True,
+    attr="video",
+    help="The clip whose character speaks.",
+    missing="Choose the clip whose character should speak.",
+)
 _AUDIO = Param("audio_url", "audio", "Audio file", attr="audio", help="A recording to lip-sync to (WAV, MP3 or M4A).")
 _NO_1080P_8S = Exclusion("resolution", "1080p", "duration", 8, "1080p videos can only be 5 seconds long.")
 _NO_1080P_10S = Exclusion("resolution", "1080p", "duration", 10, "1080p videos can only be 5 seconds long.")

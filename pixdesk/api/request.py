@@ -33,13 +33,6 @@ class ValidationError(InputError, ValueError):
         return next((e.message for e in self.errors if e.field == name), None)
 
 
-_INPUT_MISSING: dict[str, str] = {
-    "image_url": "Choose an image to animate.",
-    "tail_image_url": "Choose the picture the clip should end on.",
-    "video_url": "Choose the clip whose character should speak.",
-}
-
-
 @dataclass(frozen=True)
 class GenerationRequest:
     """What the user asked for. The named inputs (`image`, `last_frame`, `video`, `audio`) are local paths or
@@ -109,7 +102,7 @@ class GenerationRequest:
             value = getattr(self, param.field, None)
             if param.is_input:
                 if param.required and not (value or "").strip():
-                    errors.append(FieldError(param.name, _INPUT_MISSING.get(param.name, f"Choose the {param.label}.")))
+                    errors.append(FieldError(param.name, param.missing or f"Choose the {param.label.lower()}."))
                 continue
             message = _check_param(param, value)
             if message:
