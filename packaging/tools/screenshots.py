@@ -222,16 +222,14 @@ async def scenario(app: QApplication, dark: bool) -> None:
     sim.stop()
 
 
-async def volume(app: QApplication) -> None:
-    """Issue 12's screens: a group in the queue (with a batch strip in the form), the compare grid, the library
-    filtered."""
+async def live_window() -> tuple[Simulator, Runtime, MainWindow]:
+    """A simulator standing in for the API (quick timings) and a ready window talking to it, as "live"."""
+    from pixdesk.jobs.timing import PollPolicy
+
     sim = Simulator(queue_seconds=0.3, generate_seconds=1.5).start()
     os.environ["AIMLAPI_BASE_URL"] = sim.url
     os.environ["AIMLAPI_KEY"] = "screenshot-key"
     runtime = Runtime(load_settings())
-    from pixdesk.jobs.batch import expand, new_group_id
-    from pixdesk.jobs.timing import PollPolicy
-
     window = MainWindow(
         runtime, engine_options={"poll_policy": PollPolicy(first=0.3, growth=1.2, ceiling=0.6), "max_in_flight": 8}
     )
@@ -241,6 +239,15 @@ async def volume(app: QApplication) -> None:
     window.show()
     while not window.is_ready():
         await asyncio.sleep(0.1)
+    return sim, runtime, window
+
+
+async def volume(app: QApplication) -> None:
+    """Issue 12's screens: a group in the queue (with a batch strip in the form), the compare grid, the library
+    filtered."""
+    from pixdesk.jobs.batch import expand, new_group_id
+
+    sim, runtime, window = await live_window()
     engine = window.engine
 
     async def submit_set(requests: list[GenerationRequest], group: str) -> None:
@@ -306,21 +313,7 @@ async def volume(app: QApplication) -> None:
 
 async def family(app: QApplication) -> None:
     """Issue 13's screens: the transition form, a storyboard with its film playing, lip-sync on a finished clip."""
-    sim = Simulator(queue_seconds=0.3, generate_seconds=1.5).start()
-    os.environ["AIMLAPI_BASE_URL"] = sim.url
-    os.environ["AIMLAPI_KEY"] = "screenshot-key"
-    runtime = Runtime(load_settings())
-    from pixdesk.jobs.timing import PollPolicy
-
-    window = MainWindow(
-        runtime, engine_options={"poll_policy": PollPolicy(first=0.3, growth=1.2, ceiling=0.6), "max_in_flight": 8}
-    )
-    window.controller.prompter = _AlwaysYes()
-    window.resize(*SIZE)
-    window.move(0, 0)
-    window.show()
-    while not window.is_ready():
-        await asyncio.sleep(0.1)
+    sim, runtime, window = await live_window()
     engine = window.engine
     portrait, sunset, robot = (
         str(SAMPLES / n) for n in ("portrait.png", "sunset-mountains.jpg", "robot-transparent.png")
