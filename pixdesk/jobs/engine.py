@@ -156,7 +156,9 @@ class JobEngine:
         return sum(1 for i, j in self.jobs.items() if j.state is JobState.SUBMITTING and i in self._tasks)
 
     def is_running(self, job_id: str) -> bool:
-        return job_id in self._tasks
+        """Its task has not ended (one that just ended is still listed until its done-callback runs)."""
+        task = self._tasks.get(job_id)
+        return task is not None and not task.done()
 
     # -- what a person does ------------------------------------------------------------------------------
     async def submit(
@@ -238,6 +240,9 @@ class JobEngine:
 
     async def _retry_film_once(self, film: Job) -> Job:
         svc = self.services
+        for part_id in film.parts:  # parts cancelled with the film may still be ending: decide on how they end
+            if self._stopping(part_id):
+                await self.wait(part_id)
         loaded = [self.jobs.get(i) or await svc.disk_call(self.store.get, i) for i in film.parts]
         group = [j for j in self.jobs.values() if j.group_id == film.group_id and j.backend == film.backend]
         candidates = [j for j in (*group, *(p for p in loaded if p is not None)) if j.file_path]
@@ -249,8 +254,10 @@ class JobEngine:
                 message = f"Part {number} of this storyboard was removed: make the storyboard again."
                 raise ValidationError([FieldError("model", message)])
             keep = storyboard.reusable_part(part, group, on_disk)
-            if keep is not None and keep.state is JobState.CANCELLED and keep.server_id:
-                await self.resume_job(keep.id)  # the server has it (and charges for it): watch it, never resend
+            watch_again = keep is not None and keep.state is JobState.CANCELLED and keep.server_id
+            if watch_again and not await self.resume_job(part.id):  # the server has it (and charges): never resent
+                message = f"Part {number} of this storyboard is being handled by another PixDesk window or command."
+                raise ValidationError([FieldError("model", message)])
             if keep is not None:
                 parts.append(keep)
                 continue
@@ -284,7 +291,10 @@ class JobEngine:
                 return True
             return False
         self.services.cancel_requested.add(job_id)
-        if job.state is not JobState.SUBMITTING:
+        if job.state not in UNFINISHED:
+            return True  # its end is being saved right now (a second click): interrupting would lose the save
+        answered = job.server_id is not None and job_id in self.services.sending  # its create's answer is saved
+        if job.state is not JobState.SUBMITTING and not answered:
             task.cancel()
         return True
 
@@ -353,8 +363,10 @@ class JobEngine:
 
     async def resume_job(self, job_id: str) -> bool:
         """Watch again a stalled job, or one the user stopped watching that the server may have finished."""
+        if self._stopping(job_id):
+            await self.wait(job_id)  # the row says cancelled while its stop is still ending: resume after it
         job = self.jobs.get(job_id)
-        if job is None or job_id in self._tasks or job.state not in (JobState.STALLED, JobState.CANCELLED):
+        if job is None or self.is_running(job_id) or job.state not in (JobState.STALLED, JobState.CANCELLED):
             return False
         if job.state is JobState.CANCELLED and job.server_id is None:
             return False
@@ -592,6 +604,12 @@ class JobEngine:
         await self.services.shutdown()
 
     # -- plumbing -----------------------------------------------------------------------------------------
+    def _stopping(self, job_id: str) -> bool:
+        """Its work is ending after a cancel (the state may already say so while the end is being saved)."""
+        job = self.jobs.get(job_id)
+        stop_asked = job_id in self.services.cancel_requested or (job is not None and job.state not in UNFINISHED)
+        return self.is_running(job_id) and stop_asked
+
     def _start(self, job: Job) -> None:
         task = asyncio.get_running_loop().create_task(self._run(job), name=f"job-{job.id[:8]}")
         self._tasks[job.id] = task
