@@ -104,6 +104,10 @@ def test_a_live_window_shows_before_the_simulator_pyav_or_the_keychain_are_loade
     assert not within(loaded, NOT_FOR_THE_FIRST_FRAME)
     # The Qt-free modules came before PySide6, whose import hook makes every later import slower.
     assert events["usable"]["after_qt"] == []
+    # The Qt classes made by the first frame (what the benchmark's floor window makes too): Qt Multimedia's wait.
+    made = events["usable"]["qt_classes"]
+    assert {"QMainWindow", "QListView", "QComboBox"} <= set(made["PySide6.QtWidgets"])
+    assert not within(made, ("PySide6.QtMultimedia", "PySide6.QtMultimediaWidgets"))
     # Live mode never needs the simulator, even once the history is loaded and the jobs resumed.
     assert not within(events["ready"]["modules"], ("pixdesk.simulator", "av"))
 
