@@ -89,6 +89,14 @@ def sim() -> Iterator[Simulator]:
 
 
 @pytest.fixture
+def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """The CLI talks to the simulator as if it were the real API (key and base URL from the environment)."""
+    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    return sim
+
+
+@pytest.fixture
 def client(sim: Simulator) -> Iterator[ApiClient]:
     api = ApiClient(sim.url, TEST_KEY)
     yield api

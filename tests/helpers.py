@@ -80,3 +80,18 @@ def stored_jobs() -> list[Job]:
         return sorted(store.all(), key=lambda j: j.created_at)
     finally:
         store.close()
+
+
+KEYFRAME_COLOURS = ((200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40))
+
+
+def write_keyframes(folder: Path, count: int = 3, size: tuple[int, int] = (320, 240)) -> list[str]:
+    """`count` storyboard keyframes (PNG, each its own colour) in `folder`, in order."""
+    from PIL import Image
+
+    paths = []
+    for i in range(count):
+        path = folder / f"key{i}.png"
+        Image.new("RGB", size, KEYFRAME_COLOURS[i % len(KEYFRAME_COLOURS)]).save(path)
+        paths.append(str(path))
+    return paths

@@ -31,14 +31,6 @@ def probe(path: Path) -> dict:
         }
 
 
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """Point the CLI at a simulator as if it were the real API (key and base URL from the environment)."""
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
-
-
 def test_demo_generate_with_lip_sync_writes_the_promised_mp4(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     out = tmp_path / "clip.mp4"
     code = main(

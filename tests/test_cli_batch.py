@@ -24,7 +24,7 @@ from pixdesk.cli import main
 from pixdesk.config import Settings, save_settings
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
-from tests.conftest import SAMPLES, TEST_KEY
+from tests.conftest import SAMPLES
 from tests.helpers import stored_jobs, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,14 +32,6 @@ PORTRAIT = str(SAMPLES / "portrait.png")
 SUNSET = str(SAMPLES / "sunset-mountains.jpg")
 ROBOT = str(SAMPLES / "robot-transparent.png")
 SUMMARY = re.compile(r"^pixdesk: (\d+) completed, (\d+) failed, (\d+) unknown(.*)$", re.MULTILINE)
-
-
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """The CLI talks to the simulator as if it were the real API (key and base URL from the environment)."""
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
 
 
 def generate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

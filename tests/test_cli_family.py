@@ -26,20 +26,12 @@ from pixdesk.cli import main
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
 from pixdesk.simulator.billing import LIP_SYNC_USD, fixed_pricing, variants_pricing
-from tests.conftest import SAMPLES, TEST_KEY
+from tests.conftest import SAMPLES
 from tests.helpers import stored_jobs
 
 PORTRAIT = SAMPLES / "portrait.png"
 SUNSET = SAMPLES / "sunset-mountains.jpg"
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "api-schemas"
-
-
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """The CLI talks to the simulator as if it were the real API (key and base URL from the environment)."""
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,16 +10,9 @@ import pytest
 from pixdesk.cli import main
 from pixdesk.simulator import Simulator
 from pixdesk.simulator.billing import variable_pricing
-from tests.conftest import SAMPLES, TEST_KEY
+from tests.conftest import SAMPLES
 
 MODEL = "pixverse/v5/image-to-video"
-
-
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
 
 
 def price(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:

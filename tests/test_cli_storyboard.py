@@ -7,30 +7,16 @@ from pathlib import Path
 
 import av
 import pytest
-from PIL import Image
 
 from pixdesk.cli import main
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
-from tests.conftest import TEST_KEY
-from tests.helpers import stored_jobs
-
-
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
+from tests.helpers import stored_jobs, write_keyframes
 
 
 @pytest.fixture
 def keyframes(tmp_path: Path) -> list[str]:
-    paths = []
-    for i, colour in enumerate(((220, 60, 40), (60, 200, 90), (50, 80, 220))):
-        path = tmp_path / f"key{i}.png"
-        Image.new("RGB", (400, 300), colour).save(path)
-        paths.append(str(path))
-    return paths
+    return write_keyframes(tmp_path, size=(400, 300))
 
 
 def seconds(path: str | Path) -> float:

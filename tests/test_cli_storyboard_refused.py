@@ -5,28 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from pixdesk.cli import main
 from pixdesk.simulator import Simulator
-from tests.conftest import TEST_KEY
-from tests.helpers import stored_jobs
-
-
-def frames(tmp_path: Path, n: int = 4) -> list[str]:
-    out = []
-    for i in range(n):
-        p = tmp_path / f"k{i}.png"
-        Image.new("RGB", (400, 300), (40 * i, 200 - 30 * i, 90)).save(p)
-        out.append(str(p))
-    return out
-
-
-@pytest.fixture
-def live(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    return sim
+from tests.helpers import stored_jobs, write_keyframes
 
 
 @pytest.mark.timeout(60)
@@ -35,7 +17,7 @@ def test_out_of_credits(live: Simulator, tmp_path: Path, capsys: pytest.CaptureF
     code = main(
         [
             "storyboard",
-            *frames(tmp_path),
+            *write_keyframes(tmp_path, 4, size=(400, 300)),
             "--prompt",
             "p",
             "--resolution",
@@ -47,7 +29,6 @@ def test_out_of_credits(live: Simulator, tmp_path: Path, capsys: pytest.CaptureF
         ]
     )
     err = capsys.readouterr().err
-    print(err)
     sent = live.create_requests
     states = [(j.state.value, j.is_film) for j in stored_jobs()]
     live.balance_usd = 100
@@ -63,7 +44,7 @@ def test_refused_key(live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixt
     code = main(
         [
             "storyboard",
-            *frames(tmp_path),
+            *write_keyframes(tmp_path, 4, size=(400, 300)),
             "--prompt",
             "p",
             "--resolution",

@@ -6,26 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from pixdesk.cli import main
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
-from tests.conftest import TEST_KEY
-from tests.helpers import stored_jobs
+from tests.helpers import stored_jobs, write_keyframes
 
 
-def test_resume_joins_the_film_after_a_timeout(
-    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-):
-    monkeypatch.setenv("AIMLAPI_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+def test_resume_joins_the_film_after_a_timeout(live: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    sim = live
     sim.generate_seconds = 3.0
-    frames = []
-    for i, c in enumerate(((220, 60, 40), (60, 200, 90), (50, 80, 220))):
-        p = tmp_path / f"k{i}.png"
-        Image.new("RGB", (400, 300), c).save(p)
-        frames.append(str(p))
+    frames = write_keyframes(tmp_path, size=(400, 300))
     code = main(
         [
             "storyboard",

@@ -6,23 +6,17 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from PIL import Image
-
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import JobState
 from pixdesk.simulator import Simulator
-from tests.helpers import make_engine
+from tests.helpers import make_engine, write_keyframes
 
 BASE = GenerationRequest(prompt="the camera glides", resolution="360p", seed=7)
 
 
 def test_removing_the_last_pending_part_ends_the_film(sim: Simulator, tmp_path: Path):
     sim.generate_seconds = 2.0
-    frames = []
-    for i, c in enumerate(((200, 40, 40), (40, 200, 40))):
-        p = tmp_path / f"key{i}.png"
-        Image.new("RGB", (320, 240), c).save(p)
-        frames.append(str(p))
+    frames = write_keyframes(tmp_path, 2)
 
     async def go() -> tuple[str, str | None]:
         engine = make_engine(sim, tmp_path)

@@ -7,21 +7,15 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from PIL import Image
-
 from pixdesk.api.request import GenerationRequest
 from pixdesk.simulator import Simulator
-from tests.helpers import make_engine
+from tests.helpers import make_engine, write_keyframes
 
 BASE = GenerationRequest(prompt="the camera glides", resolution="360p", seed=7)
 
 
 def test_an_unreadable_film_is_never_sent(sim: Simulator, tmp_path: Path):
-    frames = []
-    for i, c in enumerate(((200, 40, 40), (40, 200, 40))):
-        p = tmp_path / f"key{i}.png"
-        Image.new("RGB", (320, 240), c).save(p)
-        frames.append(str(p))
+    frames = write_keyframes(tmp_path, 2)
     sim.generate_seconds = 30
 
     async def first() -> str:

@@ -6,23 +6,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PIL import Image
-
 from pixdesk.api.request import GenerationRequest
 from pixdesk.jobs import Job, JobState
 from pixdesk.simulator import Simulator
-from tests.helpers import make_engine
+from tests.helpers import make_engine, write_keyframes
 
 BASE = GenerationRequest(prompt="the camera glides", resolution="360p", seed=7)
-
-
-def keyframes(tmp_path: Path) -> list[str]:
-    out = []
-    for i, c in enumerate(((200, 40, 40), (40, 200, 40), (40, 40, 200))):
-        p = tmp_path / f"key{i}.png"
-        Image.new("RGB", (320, 240), c).save(p)
-        out.append(str(p))
-    return out
 
 
 def test_retrying_a_cancelled_film_does_not_resend_parts_the_server_has(sim: Simulator, tmp_path: Path):
@@ -35,7 +24,7 @@ def test_retrying_a_cancelled_film_does_not_resend_parts_the_server_has(sim: Sim
             lambda j: at_server.set() if sum(1 for x in engine.jobs.values() if x.server_id) == 2 else None
         )
         try:
-            parts, film = await engine.submit_storyboard(keyframes(tmp_path), BASE)
+            parts, film = await engine.submit_storyboard(write_keyframes(tmp_path), BASE)
             await asyncio.wait_for(at_server.wait(), 30)
             engine.cancel_group(film.group_id or "")  # what Cancel on the film's row does
             await engine.wait(film.id)
@@ -80,7 +69,7 @@ def test_retry_at_the_moment_the_storyboard_shows_cancelled_waits_for_its_parts_
 
         engine.job_listeners.append(on_change)
         try:
-            parts, film = await engine.submit_storyboard(keyframes(tmp_path), BASE)
+            parts, film = await engine.submit_storyboard(write_keyframes(tmp_path), BASE)
             ids.extend([*(p.id for p in parts), film.id])
             await asyncio.wait_for(at_server.wait(), 30)
             engine.cancel_group(film.group_id or "")

@@ -14,7 +14,7 @@ from PIL import Image
 from pixdesk.api.request import GenerationRequest, ValidationError
 from pixdesk.jobs import Job, JobState
 from pixdesk.simulator import Simulator
-from tests.helpers import make_engine
+from tests.helpers import make_engine, write_keyframes
 
 
 def duration_of(path: str | Path) -> float:
@@ -24,12 +24,7 @@ def duration_of(path: str | Path) -> float:
 
 @pytest.fixture
 def keyframes(tmp_path: Path) -> list[str]:
-    paths = []
-    for i, colour in enumerate(((200, 40, 40), (40, 200, 40), (40, 40, 200))):
-        path = tmp_path / f"key{i}.png"
-        Image.new("RGB", (320, 240), colour).save(path)
-        paths.append(str(path))
-    return paths
+    return write_keyframes(tmp_path)
 
 
 BASE = GenerationRequest(prompt="the camera glides between the scenes", resolution="360p", seed=7)
