@@ -211,13 +211,7 @@ def _add_generate(sub: Any) -> None:
         metavar="IMAGE",
         help="JPEG/PNG/WebP/... files, or https:// URLs: each makes N jobs (none for text-to-video)",
     )
-    gen.add_argument(
-        "--model",
-        default=DEFAULT_MODEL.model_id,
-        choices=list(FORM_MODELS),
-        metavar="M",
-        help=f"the model (default {DEFAULT_MODEL.model_id}): {', '.join(FORM_MODELS)}",
-    )
+    _add_model_option(gen, FORM_MODELS)
     gen.add_argument("--prompt", required=True, help="what should happen in the video")
     gen.add_argument("--negative-prompt", help="what the video should avoid")
     gen.add_argument(
@@ -302,17 +296,23 @@ def _add_lipsync(sub: Any) -> None:
     _add_run_options(lip, what="an object")
 
 
+def _add_model_option(parser: Any, models: Iterable[str]) -> None:
+    """`--model M`: one of `models`, the default model when not given."""
+    names = list(models)
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL.model_id,
+        choices=names,
+        metavar="M",
+        help=f"the model (default {DEFAULT_MODEL.model_id}): {', '.join(names)}",
+    )
+
+
 def _add_price(sub: Any) -> None:
     from pixdesk.jobs.batch import MAX_VARIATIONS
 
     price = sub.add_parser("price", help="what a job would cost, from the API's live price list")
-    price.add_argument(
-        "--model",
-        default=DEFAULT_MODEL.model_id,
-        choices=list(MODELS),
-        metavar="M",
-        help=f"the model (default {DEFAULT_MODEL.model_id}): {', '.join(MODELS)}",
-    )
+    _add_model_option(price, MODELS)
     price.add_argument("--resolution", choices=choices_of("resolution", MODELS))
     price.add_argument("--duration", type=int, choices=choices_of("duration", MODELS), help="seconds")
     price.add_argument(
